@@ -1,0 +1,71 @@
+// Service configuration: the reference's YAML keys plus our own section.
+//
+//   CODEJAIL_ENABLED: true
+//   CODE_JAIL:
+//     python_bin: /opt/codejail-service/sandbox-venv/bin/python
+//     user: sandbox
+//     limits: {CPU: 1, REALTIME: 1, VMEM: 0, FSIZE: 0, NPROC: 15, PROXY: 0}
+//     limit_overrides: {"course-v1:edX+Demo+T1": {CPU: 3, REALTIME: 3}}
+//   CODEJAIL_SERVICE:          # ours; everything the reference lacks
+//     workers: 4
+//     ...
+//
+// Unknown keys produce warnings (operators' reference files carry Django
+// settings we do not use); malformed values throw ConfigError naming the key.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/limits.h"
+
+namespace cjs {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  // --- reference keys ---
+  bool enabled = true;  // CODEJAIL_ENABLED (absent from a file: false, as in the reference)
+  std::string python_bin = "/opt/codejail-service/sandbox-venv/bin/python";  // CODE_JAIL.python_bin
+  std::string sandbox_user = "sandbox";  // CODE_JAIL.user
+  Limits limits;                         // CODE_JAIL.limits
+  LimitOverrides limit_overrides;        // CODE_JAIL.limit_overrides
+
+  // --- CODEJAIL_SERVICE section (ours) ---
+  std::string bind = "127.0.0.1:8550";         // bind
+  int workers = 4;                             // workers
+  int max_requests = 1000;                     // max_requests (0 = never recycle)
+  int max_requests_jitter = 50;                // max_requests_jitter
+  std::size_t stdout_cap_bytes = 1 << 20;      // stdout_cap_bytes
+  std::size_t stderr_cap_bytes = 1 << 20;      // stderr_cap_bytes
+  std::size_t max_body_bytes = 32u << 20;      // max_body_bytes
+  std::string sandbox_root = "/tmp";           // sandbox_root: host dir for sandbox dirs
+  std::size_t tmp_size_bytes = 16u << 20;      // tmp_size_bytes: cap of a run's tmp/
+  bool require_apparmor = false;               // require_apparmor
+  bool log_code = false;                       // log_code: debug switch, logs submitted code
+
+  // Where the config came from, for logs ("<embedded default>" or a path).
+  std::string source = "<embedded default>";
+};
+
+// The embedded default configuration's YAML text (shipped in the binary and
+// printed by --print-default-config).
+std::string_view default_config_yaml();
+
+// Parses YAML text. `source` names the text in messages. Warnings (unknown
+// keys, ignored settings) are appended to `warnings`.
+Config parse_config(std::string_view yaml_text, std::string_view source,
+                    std::vector<std::string>& warnings);
+
+// Reads and parses a file; throws ConfigError if unreadable or invalid.
+Config load_config_file(const std::string& path, std::vector<std::string>& warnings);
+
+// The embedded default, parsed.
+Config default_config();
+
+}  // namespace cjs
