@@ -1,0 +1,143 @@
+#include "jail/sandbox_dir.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "jail/safe_remove.h"
+
+namespace cjs::jail {
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_safe_file_name(std::string_view name) {
+  return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+std::string random_sandbox_name() {
+  static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789_";
+  unsigned char bytes[8];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("getrandom");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  std::string name = "codejail-";
+  // 37 symbols: the modulo bias is irrelevant for uniqueness (mkdir is exclusive).
+  for (unsigned char b : bytes) name += kAlphabet[b % kAlphabet.size()];
+  return name;
+}
+
+SandboxDir SandboxDir::create(const std::string& root, std::optional<Ownership> tmp_owner) {
+  if (root.empty() || root.front() != '/') {
+    throw std::invalid_argument("sandbox root must be an absolute path: " + root);
+  }
+  int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) throw_errno("cannot open sandbox root " + root);
+  for (int attempt = 0;; ++attempt) {
+    std::string name = random_sandbox_name();
+    if (mkdirat(root_fd, name.c_str(), 0755) != 0) {
+      if (errno == EEXIST && attempt < 16) continue;
+      int saved = errno;
+      close(root_fd);
+      errno = saved;
+      throw_errno("cannot create sandbox dir in " + root);
+    }
+    std::string host_path = root == "/" ? "/" + name : root + "/" + name;
+    SandboxDir dir(root_fd, name, host_path);
+    // mkdir's mode is filtered by the umask; set the exact bits.
+    if (fchmodat(root_fd, name.c_str(), 0755, 0) != 0) throw_errno("chmod " + host_path);
+    int fd = openat(root_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw_errno("open " + host_path);
+    bool ok = mkdirat(fd, "tmp", 0700) == 0 && fchmodat(fd, "tmp", 0700, 0) == 0 &&
+              (!tmp_owner ||
+               fchownat(fd, "tmp", tmp_owner->uid, tmp_owner->gid, AT_SYMLINK_NOFOLLOW) == 0);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (!ok) throw_errno("cannot prepare " + host_path + "/tmp");
+    return dir;
+  }
+}
+
+SandboxDir::SandboxDir(int root_fd, std::string name, std::string host_path)
+    : root_fd_(root_fd), name_(std::move(name)), host_path_(std::move(host_path)) {}
+
+SandboxDir::SandboxDir(SandboxDir&& other) noexcept
+    : root_fd_(other.root_fd_),
+      name_(std::move(other.name_)),
+      host_path_(std::move(other.host_path_)),
+      removed_(other.removed_) {
+  other.root_fd_ = -1;
+  other.removed_ = true;
+}
+
+SandboxDir::~SandboxDir() {
+  std::string error;
+  remove(error);  // callers that care about failures call remove() themselves
+  if (root_fd_ >= 0) close(root_fd_);
+}
+
+void SandboxDir::write_file(std::string_view file_name, std::string_view content) {
+  if (!is_safe_file_name(file_name)) {
+    throw std::invalid_argument("refusing unsafe file name in sandbox dir");
+  }
+  int dir_fd = openat(root_fd_, name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd < 0) throw_errno("open " + host_path_);
+  std::string name(file_name);
+  int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+  int saved = errno;
+  close(dir_fd);
+  if (fd < 0) {
+    errno = saved;
+    throw_errno("create " + host_path_ + "/" + name);
+  }
+  bool ok = fchmod(fd, 0644) == 0 && write_all(fd, content);
+  saved = errno;
+  close(fd);
+  if (!ok) {
+    errno = saved;
+    throw_errno("write " + host_path_ + "/" + name);
+  }
+}
+
+void SandboxDir::seal() {
+  if (fchmodat(root_fd_, name_.c_str(), 0555, 0) != 0) throw_errno("chmod " + host_path_);
+}
+
+bool SandboxDir::remove(std::string& error) {
+  if (removed_) return true;
+  // Make the top directory writable again so its entries can be unlinked.
+  (void)fchmodat(root_fd_, name_.c_str(), 0755, 0);
+  removed_ = remove_tree_nofollow(root_fd_, name_, error);
+  return removed_;
+}
+
+}  // namespace cjs::jail
