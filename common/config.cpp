@@ -70,6 +70,8 @@ CODEJAIL_SERVICE:
   max_body_bytes: 33554432    # largest request body accepted (at least 1024)
   sandbox_root: /tmp          # host directory holding the per-execution sandbox dirs
   tmp_size_bytes: 16777216    # capacity of an execution's writable tmp/ (at least 1024)
+  memory_limit_bytes: 536870912  # memory (incl. tmp/) per execution, via its cgroup; 0 = none
+  sandbox_uid_base: 61000     # executions run as uid/gid base+slot (service started as root)
   require_apparmor: false     # require the sandbox's AppArmor confinement
   log_code: false             # debugging only: log submitted code
 )yaml";
@@ -270,6 +272,11 @@ class Parser {
         config.sandbox_root = AbsolutePath(value, sub);
       } else if (key == "tmp_size_bytes") {
         config.tmp_size_bytes = Size(value, sub);
+      } else if (key == "memory_limit_bytes") {
+        config.memory_limit_bytes = Int(value, sub, 0, kInt64Max);
+      } else if (key == "sandbox_uid_base") {
+        // Slots use base .. base+255; stay clear of system and overflow ids.
+        config.sandbox_uid_base = static_cast<std::uint32_t>(Int(value, sub, 1000, 2147483000));
       } else if (key == "require_apparmor") {
         config.require_apparmor = Bool(value, sub);
       } else if (key == "log_code") {

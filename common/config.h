@@ -46,6 +46,8 @@ struct Config {
   std::size_t max_body_bytes = 32u << 20;      // max_body_bytes
   std::string sandbox_root = "/tmp";           // sandbox_root: host dir for sandbox dirs
   std::size_t tmp_size_bytes = 16u << 20;      // tmp_size_bytes: cap of a run's tmp/
+  std::int64_t memory_limit_bytes = 512 << 20; // memory_limit_bytes: cgroup cap per run (0: none)
+  std::uint32_t sandbox_uid_base = 61000;      // sandbox_uid_base: run uid/gid = base + slot
   bool require_apparmor = false;               // require_apparmor
   bool log_code = false;                       // log_code: debug switch, logs submitted code
 

@@ -2,6 +2,7 @@
 // the first error found, its message and its position are the same.
 #include "common/json_parse.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -147,6 +148,36 @@ void remove_duplicate_keys(Object& members) {
     }
   }
   members.resize(kept, Member{});
+}
+
+// std::from_chars reports overflow and underflow without a value; CPython
+// gives ±inf and ±0.0. Out-of-range numbers have their leading significant
+// digit at a decimal exponent >= 308 or <= -324, so its sign tells which.
+double out_of_range_value(std::string_view spelling) {
+  const bool negative = spelling.front() == '-';
+  const std::string_view unsigned_part = spelling.substr(negative ? 1 : 0);
+  const std::size_t e = unsigned_part.find_first_of("eE");
+  const std::string_view mantissa = unsigned_part.substr(0, e);
+  const std::size_t point = std::min(mantissa.find('.'), mantissa.size());
+  const std::size_t first = mantissa.find_first_of("123456789");
+  long long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::size_t k = e + 1;
+    const bool exponent_negative = unsigned_part[k] == '-';
+    if (unsigned_part[k] == '-' || unsigned_part[k] == '+') ++k;
+    for (; k < unsigned_part.size(); ++k) {
+      // Saturate: such exponents are far outside double's range anyway.
+      if (exponent < 1'000'000'000) exponent = exponent * 10 + (unsigned_part[k] - '0');
+    }
+    if (exponent_negative) exponent = -exponent;
+  }
+  double magnitude = 0.0;
+  if (first != std::string_view::npos) {
+    const long long leading = first < point ? static_cast<long long>(point - first) - 1
+                                            : -static_cast<long long>(first - point);
+    if (leading + exponent > 0) magnitude = std::numeric_limits<double>::infinity();
+  }
+  return negative ? -magnitude : magnitude;
 }
 
 struct Failure {
@@ -358,50 +389,8 @@ Value Parser::parse_number() {
   }
 
   double parsed = 0.0;
-  const auto [end, ec] = std::from_chars(spelling.data(), spelling.data() + spelling.size(), parsed);
-  (void)end;
-  if (ec == std::errc::result_out_of_range) {
-    // from_chars leaves the value untouched; Python gives ±inf on overflow and
-    // ±0.0 on underflow. Tell them apart by the decimal exponent of the first
-    // significant digit.
-    const bool negative = spelling[0] == '-';
-    long long magnitude = 0;  // exponent of the leading significant digit
-    bool found = false;
-    long long int_digits = 0;
-    std::size_t k = negative ? 1 : 0;
-    for (; k < spelling.size() && is_digit(spelling[k]); ++k) {
-      if (!found && spelling[k] != '0') {
-        found = true;
-        magnitude = 0;
-        int_digits = 0;
-      }
-      if (found) ++int_digits;
-    }
-    if (found) magnitude = int_digits - 1;
-    if (k < spelling.size() && spelling[k] == '.') {
-      long long position = -1;
-      for (++k; k < spelling.size() && is_digit(spelling[k]); ++k, --position) {
-        if (!found && spelling[k] != '0') {
-          found = true;
-          magnitude = position;
-        }
-      }
-    }
-    long long exponent = 0;
-    if (k < spelling.size()) {  // 'e' / 'E'
-      ++k;
-      bool exponent_negative = false;
-      if (spelling[k] == '-' || spelling[k] == '+') exponent_negative = spelling[k++] == '-';
-      for (; k < spelling.size(); ++k) {
-        // Saturate: anything this large is far outside double's range anyway.
-        if (exponent < 1'000'000'000) exponent = exponent * 10 + (spelling[k] - '0');
-      }
-      if (exponent_negative) exponent = -exponent;
-    }
-    const bool overflow = found && magnitude + exponent > 0;
-    parsed = overflow ? std::numeric_limits<double>::infinity() : 0.0;
-    if (negative) parsed = -parsed;
-  }
+  const auto result = std::from_chars(spelling.data(), spelling.data() + spelling.size(), parsed);
+  if (result.ec == std::errc::result_out_of_range) parsed = out_of_range_value(spelling);
   return Number{python_float_repr(parsed), false};
 }
 

@@ -42,6 +42,11 @@ struct Value {
   Value() : data(nullptr) {}
   Value(std::nullptr_t) : data(nullptr) {}
   Value(bool b) : data(b) {}
+  // Integers would silently convert to bool; build numbers as Number{"1", true}.
+  Value(int) = delete;
+  Value(long) = delete;
+  Value(long long) = delete;
+  Value(double) = delete;
   Value(Number n) : data(std::move(n)) {}
   Value(std::string s) : data(std::move(s)) {}
   Value(const char* s) : data(std::string(s)) {}

@@ -26,16 +26,16 @@ struct CodePointRange {
   std::uint32_t last;
 };
 constexpr CodePointRange kNonPrintable[] = {
-    {0x80, 0xA0},       {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},
-    {0x6DD, 0x6DD},     {0x70F, 0x70F},     {0x890, 0x891},     {0x8E2, 0x8E2},
-    {0x1680, 0x1680},   {0x180E, 0x180E},   {0x2000, 0x200F},   {0x2028, 0x202F},
-    {0x205F, 0x2064},   {0x2066, 0x206F},   {0x3000, 0x3000},   {0xD800, 0xF8FF},
-    {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0xFFFE, 0xFFFF},
-    {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x13438}, {0x1BCA0, 0x1BCA3},
-    {0x1D173, 0x1D17A}, {0x1FFFE, 0x1FFFF}, {0x2FFFE, 0x2FFFF}, {0x3FFFE, 0x3FFFF},
-    {0x4FFFE, 0x4FFFF}, {0x5FFFE, 0x5FFFF}, {0x6FFFE, 0x6FFFF}, {0x7FFFE, 0x7FFFF},
-    {0x8FFFE, 0x8FFFF}, {0x9FFFE, 0x9FFFF}, {0xAFFFE, 0xAFFFF}, {0xBFFFE, 0xBFFFF},
-    {0xCFFFE, 0xCFFFF}, {0xDFFFE, 0xDFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
+    {0x80, 0xA0},        {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},
+    {0x6DD, 0x6DD},      {0x70F, 0x70F},     {0x890, 0x891},     {0x8E2, 0x8E2},
+    {0x1680, 0x1680},    {0x180E, 0x180E},   {0x2000, 0x200F},   {0x2028, 0x202F},
+    {0x205F, 0x2064},    {0x2066, 0x206F},   {0x3000, 0x3000},   {0xD800, 0xF8FF},
+    {0xFDD0, 0xFDEF},    {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0xFFFE, 0xFFFF},
+    {0x110BD, 0x110BD},  {0x110CD, 0x110CD}, {0x13430, 0x13438}, {0x1BCA0, 0x1BCA3},
+    {0x1D173, 0x1D17A},  {0x1FFFE, 0x1FFFF}, {0x2FFFE, 0x2FFFF}, {0x3FFFE, 0x3FFFF},
+    {0x4FFFE, 0x4FFFF},  {0x5FFFE, 0x5FFFF}, {0x6FFFE, 0x6FFFF}, {0x7FFFE, 0x7FFFF},
+    {0x8FFFE, 0x8FFFF},  {0x9FFFE, 0x9FFFF}, {0xAFFFE, 0xAFFFF}, {0xBFFFE, 0xBFFFF},
+    {0xCFFFE, 0xCFFFF},  {0xDFFFE, 0xDFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
     {0xEFFFE, 0x10FFFF},
 };
 
@@ -185,18 +185,22 @@ std::string python_str_set_repr(const std::vector<std::string>& items) {
 }
 
 // ---------------------------------------------------------------------------
-// The reference's JSON schema, validated the way jsonschema (>= 4.22, as the
-// reference pins) does: iter_errors in schema keyword order, then best_match.
+// The reference's JSON schema, validated the way jsonschema does it:
+// iter_errors in schema keyword order, then best_match. We follow jsonschema
+// >= 4.22 (the reference dates from 2025), whose relevance key includes the
+// path itself: of several wrong properties the alphabetically LAST is
+// reported, and of several bad python_path items the first. 4.10 (Debian 12)
+// reported the first wrong property instead; single errors read the same.
 
 using PathElem = std::variant<std::string, std::size_t>;
 using Path = std::vector<PathElem>;
 
 struct SchemaError {
-  Path relative_path;  // relative to the parent error's instance, like error.path
-  bool weak = false;   // anyOf/oneOf
+  Path relative_path = {};  // relative to the parent error's instance, like error.path
+  bool weak = false;        // anyOf/oneOf
   bool matches_type = false;
-  std::string message;
-  std::vector<SchemaError> context;
+  std::string message = {};
+  std::vector<SchemaError> context = {};
 };
 
 // jsonschema.exceptions.relevance: (-len(path), path, not weak, in strong,
@@ -226,8 +230,9 @@ bool is_of_type(const json::Value& v, std::string_view type) {
 void check_type(const json::Value& v, std::string_view type, Path path,
                 std::vector<SchemaError>& errors) {
   if (is_of_type(v, type)) return;
-  errors.push_back({std::move(path), false, false,
-                    python_value_repr(v) + " is not of type '" + std::string(type) + "'", {}});
+  errors.push_back(
+      {.relative_path = std::move(path),
+       .message = python_value_repr(v) + " is not of type '" + std::string(type) + "'"});
 }
 
 // {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
@@ -244,9 +249,11 @@ void check_any_of(const json::Value& v, bool allow_array, std::string key,
   }
   if (context.empty()) return;  // the first alternative matches
   check_type(v, "null", {}, context);
-  errors.push_back({{std::move(key)}, true, false,
-                    python_value_repr(v) + " is not valid under any of the given schemas",
-                    std::move(context)});
+  errors.push_back(
+      {.relative_path = {std::move(key)},
+       .weak = true,
+       .message = python_value_repr(v) + " is not valid under any of the given schemas",
+       .context = std::move(context)});
 }
 
 std::vector<SchemaError> iter_errors(const json::Value& root) {
@@ -274,7 +281,8 @@ std::vector<SchemaError> iter_errors(const json::Value& root) {
   for (const char* name : {"code", "globals_dict"}) {
     if (json::find_member(object, name) == nullptr) {
       // The root schema's type ("object") matches, which lowers relevance.
-      errors.push_back({{}, false, true, "'" + std::string(name) + "' is a required property", {}});
+      errors.push_back(
+          {.matches_type = true, .message = "'" + std::string(name) + "' is a required property"});
     }
   }
   return errors;
@@ -306,8 +314,9 @@ std::optional<std::string> best_match(const std::vector<SchemaError>& errors) {
   while (!best->context.empty()) {
     std::vector<const SchemaError*> sorted;
     for (const auto& e : best->context) sorted.push_back(&e);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const SchemaError* a, const SchemaError* b) { return less_relevant(*a, *b); });
+    std::stable_sort(sorted.begin(), sorted.end(), [](const SchemaError* a, const SchemaError* b) {
+      return less_relevant(*a, *b);
+    });
     if (sorted.size() >= 2 && same_relevance(*sorted[0], *sorted[1])) break;
     best = sorted[0];
     absolute.insert(absolute.end(), best->relative_path.begin(), best->relative_path.end());
@@ -355,7 +364,8 @@ PayloadCheck check_payload(std::string_view payload_text,
   json::ParseResult parsed = json::parse(payload_text);
   if (!parsed) {
     return refuse("Unable to parse payload JSON: " + parsed.error.message,
-                  "invalid.payload.bad_json", "Payload was not valid JSON: " + parsed.error.message);
+                  "invalid.payload.bad_json",
+                  "Payload was not valid JSON: " + parsed.error.message);
   }
   const json::Value& root = *parsed.value;
 

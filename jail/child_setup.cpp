@@ -1,20 +1,27 @@
 #include "jail/child_setup.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
+
+#include "jail/apparmor.h"
 
 namespace cjs::jail {
 namespace {
 
-[[noreturn]] void fail(const ChildFds& fds, int step) {
-  ChildSetupFailure failure{step, errno};
-  // Best effort: if the parent is gone there is nobody to tell.
-  (void)!write(fds.error_fd, &failure, sizeof failure);
+void report(int fd, const ChildReport& record) {
+  // Best effort: if the runner is gone there is nobody to tell.
+  (void)!write(fd, &record, sizeof record);
+}
+
+[[noreturn]] void fail(int report_fd, int step, int error, int detail = -1) {
+  report(report_fd, ChildReport{ChildReport::kSetupFailed, step, error, 0, detail});
   _exit(127);
 }
 
@@ -22,6 +29,129 @@ namespace {
 bool install_fd(int fd, int target) {
   if (fd == target) return fcntl(fd, F_SETFD, 0) == 0;
   return dup2(fd, target) == target;
+}
+
+// Closes every descriptor except `keep` (ascending after sorting): the keeper
+// never execs, so close-on-exec would not drop the runner's pipe ends, and a
+// copy of the stdin write end would keep the interpreter waiting for EOF.
+bool close_all_except(int* keep, int count) {
+  for (int i = 1; i < count; ++i) {  // tiny insertion sort, no allocation
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) std::swap(keep[j - 1], keep[j]);
+  }
+  unsigned int from = 3;
+  for (int i = 0; i < count; ++i) {
+    if (keep[i] < 3) continue;
+    auto fd = static_cast<unsigned int>(keep[i]);
+    if (fd > from && close_range(from, fd - 1, 0) != 0) return false;
+    from = fd + 1;
+  }
+  return close_range(from, ~0U, 0) == 0;
+}
+
+std::uint32_t namespace_layers(unsigned long flags) {
+  std::uint32_t layers = 0;
+  if (flags & CLONE_NEWUSER) layers |= kLayerUserNs;
+  if (flags & CLONE_NEWPID) layers |= kLayerPidNs;
+  if (flags & CLONE_NEWNS) layers |= kLayerMountNs;
+  if (flags & CLONE_NEWNET) layers |= kLayerNetNs;
+  if (flags & CLONE_NEWIPC) layers |= kLayerIpcNs;
+  if (flags & CLONE_NEWUTS) layers |= kLayerUtsNs;
+  if (flags & CLONE_NEWCGROUP) layers |= kLayerCgroupNs;
+  return layers;
+}
+
+// The interpreter child: every per-process layer, in an order where each
+// step still has the privileges it needs, then the one allowed exec.
+[[noreturn]] void interpreter_main(const ChildPlan& plan, const ChildFds& fds) {
+  const int rfd = fds.report_fd;
+  std::uint32_t layers = plan.confine ? namespace_layers(plan.clone_flags) : 0;
+  if (plan.confine && !plan.mounts.steps.empty()) layers |= kLayerMountView;
+
+  // Own process group, so the whole run can be signalled at once. Not a new
+  // session: the code may call os.setsid() itself, as under the reference.
+  if (setpgid(0, 0) < 0) fail(rfd, kStepProcessGroup, errno);
+
+  // stdio from our pipes; every other descriptor is closed at exec (the
+  // report pipe stays usable until then).
+  if (!install_fd(fds.stdin_fd, 0) || !install_fd(fds.stdout_fd, 1) ||
+      !install_fd(fds.stderr_fd, 2)) {
+    fail(rfd, kStepFds, errno);
+  }
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(rfd, kStepFds, errno);
+
+  // Dispositions set to "ignore" and the signal mask survive exec: reset them
+  // so the code starts like any freshly started interpreter.
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(rfd, kStepSignals, errno);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    signal(sig, SIG_DFL);  // fails harmlessly for the few unsettable numbers
+  }
+
+  if (chdir(plan.cwd.c_str()) != 0) fail(rfd, kStepChdir, errno);
+
+  // The descriptor of the one allowed exec, placed before RLIMIT_NOFILE
+  // drops below its number (seccomp.h explains why).
+  if (plan.confine) {
+    int fd = open(plan.python_bin.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0 || dup3(fd, kInterpreterExecFd, O_CLOEXEC) != kInterpreterExecFd) {
+      fail(rfd, kStepExecFd, errno);
+    }
+    close(fd);
+  }
+
+  // Limits before the uid switch: RLIMIT_NPROC is checked against the new
+  // uid's process count when we exec.
+  int failed_resource = 0;
+  if (int err = apply_rlimits(plan.rlimits, &failed_resource); err != 0) {
+    fail(rfd, kStepRlimits, err, failed_resource);
+  }
+  layers |= kLayerRlimits;
+
+  int priv_step = 0;
+  if (plan.confine) {
+    if (int err = drop_privileges(plan.identity, &priv_step); err != 0) {
+      fail(rfd, kStepPrivileges, err, priv_step);
+    }
+    layers |= kLayerCapabilities;
+  } else {
+    // Sabotage keeps the reference's baseline: a separate uid, nothing more.
+    IdentityPlan uid_only = plan.identity;
+    if (int err = switch_identity_only(uid_only, &priv_step); err != 0) {
+      fail(rfd, kStepPrivileges, err, priv_step);
+    }
+  }
+  if (plan.identity.uid) layers |= kLayerUid;
+
+  if (plan.confine) {
+    if (!plan.apparmor_profile.empty()) {
+      if (int err = apparmor_change_onexec(plan.apparmor_profile.c_str()); err != 0) {
+        fail(rfd, kStepAppArmor, err);
+      }
+      layers |= kLayerAppArmor;
+    }
+    if (plan.landlock.abi > 0) {
+      int failed_rule = -1;
+      if (int err = apply_landlock(plan.landlock, &failed_rule); err != 0) {
+        fail(rfd, kStepLandlock, err, failed_rule);
+      }
+      layers |= kLayerLandlock;
+    }
+    // Last: from here on only the filtered system calls are possible.
+    if (int err = apply_seccomp(plan.seccomp); err != 0) fail(rfd, kStepSeccomp, err);
+    layers |= kLayerSeccomp;
+  }
+
+  report(rfd, ChildReport{ChildReport::kLayers, plan.landlock.abi, 0,
+                          static_cast<int>(layers), 0});
+  if (plan.confine) {
+    execveat(kInterpreterExecFd, "", plan.argv_ptrs.data(), plan.env_ptrs.data(),
+             AT_EMPTY_PATH);
+  } else {
+    execve(plan.python_bin.c_str(), plan.argv_ptrs.data(), plan.env_ptrs.data());
+  }
+  fail(rfd, kStepExec, errno);
 }
 
 }  // namespace
@@ -37,60 +167,76 @@ void ChildPlan::finalize() {
 
 const char* child_step_name(int step) {
   switch (step) {
-    case kStepSession: return "setpgid";
+    case kStepWaitGo: return "wait for the runner";
+    case kStepMountView: return "build the mount view";
+    case kStepHostname: return "set the hostname";
+    case kStepForkInterpreter: return "fork the interpreter";
+    case kStepProcessGroup: return "setpgid";
     case kStepFds: return "set up stdio";
     case kStepSignals: return "reset signals";
     case kStepChdir: return "chdir to the sandbox dir";
+    case kStepExecFd: return "open the interpreter";
     case kStepRlimits: return "setrlimit";
-    case kStepGroups: return "setgroups";
-    case kStepGid: return "setresgid";
-    case kStepUid: return "setresuid";
-    case kStepExec: return "execve of the sandbox interpreter";
+    case kStepPrivileges: return "drop privileges";
+    case kStepAppArmor: return "AppArmor change_onexec";
+    case kStepLandlock: return "Landlock";
+    case kStepSeccomp: return "seccomp";
+    case kStepExec: return "exec the sandbox interpreter";
     default: return "unknown step";
   }
 }
 
-void enter_sandbox(const ChildPlan& plan, const ChildFds& fds) {
-  // Own process group, so the whole run can be signalled at once. Not a new
-  // session: the code may call os.setsid() itself, as under the reference.
-  if (setpgid(0, 0) < 0) fail(fds, kStepSession);
+void keeper_main(const ChildPlan& plan, const ChildFds& fds) {
+  const int rfd = fds.report_fd;
+  int keep[] = {fds.stdin_fd, fds.stdout_fd, fds.stderr_fd, fds.report_fd, fds.go_fd};
+  if (!close_all_except(keep, 5)) fail(rfd, kStepFds, errno);
+  // The runner writes id maps and joins us to the run's cgroup first.
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(fds.go_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) fail(rfd, kStepWaitGo, n < 0 ? errno : EPIPE);
+  close(fds.go_fd);
 
-  // stdio from our pipes; every other descriptor is closed at exec (the
-  // error pipe stays usable until then).
-  if (!install_fd(fds.stdin_fd, 0) || !install_fd(fds.stdout_fd, 1) ||
-      !install_fd(fds.stderr_fd, 2)) {
-    fail(fds, kStepFds);
+  if (plan.confine && !plan.mounts.steps.empty()) {
+    int failed_step = -1;
+    if (int err = build_mount_view(plan.mounts, &failed_step); err != 0) {
+      fail(rfd, kStepMountView, err, failed_step);
+    }
   }
-  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(fds, kStepFds);
-
-  // Dispositions set to "ignore" and the signal mask survive exec: reset them
-  // so the code starts like any freshly started interpreter.
-  sigset_t none;
-  sigemptyset(&none);
-  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(fds, kStepSignals);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    signal(sig, SIG_DFL);  // fails harmlessly for the few unsettable numbers
-  }
-
-  if (chdir(plan.cwd.c_str()) != 0) fail(fds, kStepChdir);
-
-  // Limits before the uid switch: RLIMIT_NPROC is checked against the new
-  // uid's process count when we exec.
-  int failed_resource = 0;
-  if (int err = apply_rlimits(plan.rlimits, &failed_resource); err != 0) {
-    errno = err;
-    fail(fds, kStepRlimits);
+  if (plan.confine && (plan.clone_flags & CLONE_NEWUTS)) {
+    static constexpr char kHostname[] = "codejail";
+    if (sethostname(kHostname, sizeof kHostname - 1) != 0) fail(rfd, kStepHostname, errno);
   }
 
-  if (plan.gid) {
-    if (setgroups(0, nullptr) != 0) fail(fds, kStepGroups);
-    if (setresgid(*plan.gid, *plan.gid, *plan.gid) != 0) fail(fds, kStepGid);
-  }
-  if (plan.uid && setresuid(*plan.uid, *plan.uid, *plan.uid) != 0) fail(fds, kStepUid);
+  pid_t interpreter = fork();
+  if (interpreter < 0) fail(rfd, kStepForkInterpreter, errno);
+  if (interpreter == 0) interpreter_main(plan, fds);
 
-  execve(plan.python_bin.c_str(), plan.argv_ptrs.data(), plan.env_ptrs.data());
-  fail(fds, kStepExec);
+  // Only the interpreter holds the stdio pipes now, so they close with it.
+  close(fds.stdin_fd);
+  close(fds.stdout_fd);
+  close(fds.stderr_fd);
+
+  // As pid 1 we also reap every orphan; we report when the interpreter ends.
+  int status = -1;
+  while (true) {
+    int wstatus = 0;
+    pid_t done = waitpid(-1, &wstatus, 0);
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left (the interpreter was already reported)
+    }
+    if (done == interpreter) {
+      status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+                                  : WIFSIGNALED(wstatus) ? -WTERMSIG(wstatus) : -1;
+      break;
+    }
+  }
+  report(rfd, ChildReport{ChildReport::kExited, 0, 0, status, 0});
+  // Exiting kills everything else in our pid namespace.
+  _exit(0);
 }
 
 }  // namespace cjs::jail

@@ -1,19 +1,49 @@
-// The one place where a sandboxed child is set up, between fork and exec.
+// The one place where a sandboxed run is set up, between fork and exec.
 //
-// Everything the child needs is computed before fork (ChildPlan), so the
-// child only makes system calls. Confinement layers plug in here, in
-// enter_sandbox(), in a fixed order; each layer lives in its own file.
+// A run is two processes of ours and then the interpreter:
+//
+//   runner (the worker)  --clone(new pid/mount/net/ipc/uts/cgroup[/user] ns)-->
+//     keeper  (pid 1 of the run's namespaces: builds the mount view, forks the
+//              interpreter, reaps, reports its status, exits; when it exits
+//              the kernel kills everything left in the namespace)
+//       interpreter child (drops privileges, applies rlimits, Landlock,
+//              seccomp, AppArmor; execs the interpreter exactly once)
+//
+// Everything is computed before fork (ChildPlan), so the children only make
+// system calls. Each layer lives in its own file; this file orders them.
 #pragma once
 
 #include <sys/types.h>
 
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "jail/landlock.h"
+#include "jail/mount_view.h"
+#include "jail/privileges.h"
 #include "jail/rlimits.h"
+#include "jail/seccomp.h"
 
 namespace cjs::jail {
+
+// Bits of ChildReport::value for a kLayers report: what was really applied.
+enum AppliedLayer : std::uint32_t {
+  kLayerUserNs = 1u << 0,
+  kLayerPidNs = 1u << 1,
+  kLayerMountNs = 1u << 2,
+  kLayerNetNs = 1u << 3,
+  kLayerIpcNs = 1u << 4,
+  kLayerUtsNs = 1u << 5,
+  kLayerCgroupNs = 1u << 6,
+  kLayerMountView = 1u << 7,
+  kLayerUid = 1u << 8,
+  kLayerCapabilities = 1u << 9,  // bounding/ambient/effective sets empty, no_new_privs
+  kLayerRlimits = 1u << 10,
+  kLayerLandlock = 1u << 11,
+  kLayerSeccomp = 1u << 12,
+  kLayerAppArmor = 1u << 13,
+};
 
 struct ChildPlan {
   std::string python_bin;              // absolute path of the sandbox interpreter
@@ -21,8 +51,16 @@ struct ChildPlan {
   std::vector<std::string> env;        // "NAME=value", nothing inherited
   std::string cwd;                     // the sandbox dir as the code sees it
   RlimitPlan rlimits;
-  std::optional<uid_t> uid;            // switch to this uid/gid (service runs as root)
-  std::optional<gid_t> gid;
+  IdentityPlan identity;
+
+  // false only when the test-only sabotage switch is on (sabotage.h): then
+  // no namespaces, mount view, hardening, Landlock, seccomp or AppArmor.
+  bool confine = true;
+  unsigned long clone_flags = 0;       // CLONE_NEW* for the keeper
+  MountPlan mounts;
+  LandlockPlan landlock;
+  SeccompProgram seccomp;
+  std::string apparmor_profile;        // empty: no AppArmor layer
 
   // Pointer arrays for execve, built from argv/env by finalize().
   std::vector<char*> argv_ptrs;
@@ -30,37 +68,47 @@ struct ChildPlan {
   void finalize();
 };
 
-// File descriptors the child receives.
+// File descriptors the keeper receives.
 struct ChildFds {
-  int stdin_fd;    // becomes 0
+  int stdin_fd;    // becomes the interpreter's 0
   int stdout_fd;   // becomes 1
   int stderr_fd;   // becomes 2
-  int error_fd;    // close-on-exec; a setup failure is reported here
+  int report_fd;   // close-on-exec; ChildReport records go here
+  int go_fd;       // the runner writes one byte when the keeper may start
 };
 
-// A setup failure as the child reports it through error_fd.
-struct ChildSetupFailure {
-  int step = 0;   // a ChildStep value
-  int error = 0;  // errno
+// A record the keeper or the interpreter child writes to report_fd. Small
+// enough that pipe writes are atomic.
+struct ChildReport {
+  enum Kind : int { kSetupFailed = 1, kLayers, kExited };
+  int kind = 0;
+  int step = 0;    // kSetupFailed: a ChildStep; kLayers: the Landlock ABI used
+  int error = 0;   // kSetupFailed: errno
+  int value = 0;   // kLayers: AppliedLayer bits; kExited: exit code or -signal
+  int detail = 0;  // kSetupFailed: index of the failing mount step / rule, or -1
 };
 
 enum ChildStep : int {
-  kStepSession = 1,
+  kStepWaitGo = 1,
+  kStepMountView,
+  kStepHostname,
+  kStepForkInterpreter,
+  kStepProcessGroup,
   kStepFds,
   kStepSignals,
   kStepChdir,
+  kStepExecFd,
   kStepRlimits,
-  kStepGroups,
-  kStepGid,
-  kStepUid,
+  kStepPrivileges,
+  kStepAppArmor,
+  kStepLandlock,
+  kStepSeccomp,
   kStepExec,
 };
 
 const char* child_step_name(int step);
 
-// Runs in the forked child: applies every layer and execs the interpreter.
-// Never returns; on failure writes a ChildSetupFailure to fds.error_fd and
-// exits with status 127.
-[[noreturn]] void enter_sandbox(const ChildPlan& plan, const ChildFds& fds);
+// Runs in the keeper (the child of clone). Never returns.
+[[noreturn]] void keeper_main(const ChildPlan& plan, const ChildFds& fds);
 
 }  // namespace cjs::jail

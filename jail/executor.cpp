@@ -1,14 +1,22 @@
 #include "jail/executor.h"
 
-#include <pwd.h>
+#include <dirent.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "common/json_render.h"
 #include "common/log.h"
+#include "jail/apparmor.h"
 #include "jail/response.h"
+#include "jail/sabotage.h"
 #include "jail/sandbox_dir.h"
 #include "jail/wrapper_source.h"
 
@@ -17,12 +25,65 @@ namespace {
 
 // The interpreter's environment: nothing from ours (api.md 4).
 std::vector<std::string> sandbox_environment(const std::string& sandbox_dir) {
+  // HOME under tmp/: the only writable place (matplotlib and friends cache there).
   return {
       "PATH=/usr/local/bin:/usr/bin:/bin",
       "TMPDIR=tmp",
       "HOME=" + sandbox_dir + "/tmp",
       "LANG=C.UTF-8",
   };
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  return path == dir || path.rfind(dir + "/", 0) == 0;
+}
+
+// Files under /etc the interpreter and the course packages read (found with
+// strace): the loader cache, Debian's sitecustomize, matplotlib and
+// fontconfig settings, the time zone. Everything else under /etc is denied.
+std::vector<std::string> interpreter_etc_files() {
+  std::vector<std::string> files = {"/etc/ld.so.cache", "/etc/localtime", "/etc/matplotlibrc",
+                                    "/etc/fonts"};
+  if (DIR* etc = opendir("/etc")) {
+    while (dirent* entry = readdir(etc)) {
+      if (std::string_view(entry->d_name).starts_with("python3")) {
+        files.push_back(std::string("/etc/") + entry->d_name);
+      }
+    }
+    closedir(etc);
+  }
+  return files;
+}
+
+// The empty directory each run's new root is mounted on (inside the run's
+// own mount namespace, so concurrent runs share it). Refuses anything that
+// is not a plain directory of ours.
+std::string prepare_staging_root(const std::string& sandbox_root) {
+  std::string path = sandbox_root == "/" ? "/.codejail-root" : sandbox_root + "/.codejail-root";
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw ConfigError("CODEJAIL_SERVICE.sandbox_root: cannot create " + path + ": " +
+                      std::strerror(errno));
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+    throw ConfigError("CODEJAIL_SERVICE.sandbox_root: " + path +
+                      " exists but is not a directory owned by the service");
+  }
+  return path;
+}
+
+bool apparmor_profile_loaded(const std::string& profile) {
+  std::ifstream profiles("/sys/kernel/security/apparmor/profiles");
+  std::string line;
+  while (std::getline(profiles, line)) {
+    if (line.rfind(profile + " ", 0) == 0) return true;
+  }
+  return false;
 }
 
 ExecutionReport machinery_failure(const ExecPayload& payload, std::string why) {
@@ -35,16 +96,137 @@ ExecutionReport machinery_failure(const ExecPayload& payload, std::string why) {
 
 }  // namespace
 
-Executor::Executor(Config config) : config_(std::move(config)) {
-  if (geteuid() != 0) return;  // unprivileged: the code runs as our own uid
-  passwd* pw = getpwnam(config_.sandbox_user.c_str());
-  if (pw == nullptr) {
-    throw ConfigError("CODE_JAIL.user: sandbox user '" + config_.sandbox_user +
-                      "' does not exist (deploy/setup-host creates it)");
+Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(slot) {
+  confine_ = !sabotage_requested();
+  if (slot < 0 || slot > 255) throw ConfigError("worker slot out of range: " + std::to_string(slot));
+  if (geteuid() == 0) {
+    // One uid per worker slot: concurrent runs cannot touch each other even
+    // outside their namespaces, and RLIMIT_NPROC counts one run only.
+    sandbox_uid_ = config_.sandbox_uid_base + static_cast<uid_t>(slot);
+    sandbox_gid_ = config_.sandbox_uid_base + static_cast<gid_t>(slot);
+  } else {
+    user_namespace_ = true;  // an unprivileged service gets its namespaces through one
   }
-  if (pw->pw_uid == 0) throw ConfigError("CODE_JAIL.user: the sandbox user must not be root");
-  sandbox_uid_ = pw->pw_uid;
-  sandbox_gid_ = pw->pw_gid;
+
+  char resolved[PATH_MAX];
+  if (realpath(config_.python_bin.c_str(), resolved) == nullptr) {
+    throw ConfigError("CODE_JAIL.python_bin: " + config_.python_bin + " cannot be resolved: " +
+                      std::strerror(errno) + " (deploy/setup-host creates the sandbox venv)");
+  }
+  interpreter_realpath_ = resolved;
+  interpreter_roots_ = {"/usr"};
+  for (const std::string& bin : {config_.python_bin, interpreter_realpath_}) {
+    // <prefix>/bin/python: the prefix holds the venv config or the stdlib.
+    std::string prefix = parent_dir(parent_dir(bin));
+    if (!is_within(prefix, "/usr") && prefix != "/" &&
+        std::find(interpreter_roots_.begin(), interpreter_roots_.end(), prefix) ==
+            interpreter_roots_.end()) {
+      interpreter_roots_.push_back(prefix);
+    }
+  }
+  if (!confine_) return;
+
+  staging_root_ = prepare_staging_root(config_.sandbox_root);
+  try {
+    seccomp_ = build_sandbox_seccomp();
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("cannot build the seccomp filter: ") + e.what());
+  }
+  cgroups_ = CgroupManager::detect("codejail-service");
+  if (apparmor_enabled(&apparmor_reason_)) {
+    if (apparmor_profile_loaded(kSandboxProfile)) {
+      apparmor_profile_ = kSandboxProfile;
+    } else {
+      apparmor_reason_ = std::string("profile ") + kSandboxProfile + " is not loaded";
+    }
+  }
+  if (config_.require_apparmor && apparmor_profile_.empty()) {
+    log::error("AppArmor is required but unavailable", {{"reason", apparmor_reason_}});
+  }
+  landlock_abi_ = landlock_abi_version();
+}
+
+ChildPlan Executor::plan_run(const std::string& host_dir, const std::string& view_dir,
+                             const Limits& limits) const {
+  ChildPlan plan;
+  plan.python_bin = config_.python_bin;
+  plan.argv = {config_.python_bin, "-E", "-B", "jailed_code"};
+  plan.env = sandbox_environment(view_dir);
+  plan.cwd = confine_ ? view_dir : host_dir;
+  plan.rlimits = plan_rlimits(limits);
+  plan.identity = IdentityPlan{sandbox_uid_, sandbox_gid_};
+  plan.confine = confine_;
+  if (confine_) {
+    plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                       CLONE_NEWCGROUP | (user_namespace_ ? CLONE_NEWUSER : 0);
+    MountViewInputs mounts;
+    mounts.staging_root = staging_root_;
+    mounts.read_only_dirs = interpreter_roots_;
+    mounts.read_only_dirs.push_back("/etc");  // present so that denials read EACCES
+    mounts.host_sandbox_dir = host_dir;
+    mounts.view_sandbox_dir = view_dir;
+    mounts.tmp_size_bytes = config_.tmp_size_bytes;
+    mounts.tmp_uid = sandbox_uid_.value_or(getuid());
+    mounts.tmp_gid = sandbox_gid_.value_or(getgid());
+    plan.mounts = plan_mount_view(mounts);
+
+    LandlockLayout layout;
+    layout.read_exec_roots = interpreter_roots_;
+    layout.interpreter = interpreter_realpath_;
+    layout.read_only_extras = interpreter_etc_files();
+    layout.devices = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
+    layout.sandbox_dir = view_dir;
+    layout.sandbox_tmp = view_dir + "/tmp";
+    plan.landlock = plan_landlock(layout);
+    plan.seccomp = seccomp_;
+    plan.apparmor_profile = apparmor_profile_;
+  }
+  plan.finalize();
+  return plan;
+}
+
+std::vector<LayerState> Executor::layer_states() const {
+  auto off = [&](const char* name) {
+    return LayerState{name, false, "off: confinement sabotaged (test build)"};
+  };
+  std::vector<LayerState> states;
+  if (!confine_) {
+    for (const char* name : {"namespaces", "mount view", "tmpfs tmp/", "capabilities",
+                             "landlock", "seccomp", "cgroups", "apparmor"}) {
+      states.push_back(off(name));
+    }
+    states.push_back({"uid", sandbox_uid_.has_value(), "separate uid only"});
+    states.push_back({"rlimits", true, "CPU, AS, FSIZE, NPROC, NOFILE, STACK, CORE"});
+    return states;
+  }
+  states.push_back({"namespaces", true,
+                    std::string(user_namespace_ ? "user, " : "") +
+                        "pid, mount, net, ipc, uts, cgroup"});
+  states.push_back({"mount view", true, "read-only minimal root, /tmp/codejail-XXXXXXXX"});
+  states.push_back({"tmpfs tmp/", true, std::to_string(config_.tmp_size_bytes) + " bytes"});
+  states.push_back(
+      {"uid", true,
+       sandbox_uid_ ? "uid " + std::to_string(*sandbox_uid_) + " (slot " + std::to_string(slot_) +
+                          ")"
+                    : "service uid " + std::to_string(getuid()) +
+                          " inside a user namespace (service runs unprivileged)"});
+  states.push_back({"capabilities", true, "all dropped, no_new_privs"});
+  states.push_back({"rlimits", true, "CPU, AS, FSIZE, NPROC, NOFILE, STACK, CORE"});
+  if (landlock_abi_ > 0) {
+    std::string detail = "ABI " + std::to_string(landlock_abi_);
+    LandlockPlan probe = plan_landlock(LandlockLayout{});
+    for (const auto& missing : probe.degraded) detail += "; " + missing;
+    states.push_back({"landlock", true, detail});
+  } else {
+    states.push_back({"landlock", false, "not available: the kernel has no Landlock"});
+  }
+  states.push_back({"seccomp", true,
+                    std::to_string(seccomp_.instructions.size()) + " BPF instructions"});
+  states.push_back({"cgroups", cgroups_.available(), cgroups_.description()});
+  states.push_back({"apparmor", !apparmor_profile_.empty(),
+                    apparmor_profile_.empty() ? "not available: " + apparmor_reason_
+                                              : "profile " + apparmor_profile_});
+  return states;
 }
 
 ExecutionReport Executor::execute(const ExecPayload& payload,
@@ -76,16 +258,16 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     dir->write_file("jailed_code", wrapper_source(payload.python_path));
     for (const auto& file : files) dir->write_file(file.name, file.content);
     dir->seal();
+    ChildPlan plan = plan_run(dir->host_path(), "/tmp/" + dir->name(), limits);
 
-    ChildPlan plan;
-    plan.python_bin = config_.python_bin;
-    plan.argv = {config_.python_bin, "-E", "-B", "jailed_code"};
-    plan.env = sandbox_environment(dir->host_path());
-    plan.cwd = dir->host_path();
-    plan.rlimits = plan_rlimits(limits);
-    plan.uid = sandbox_uid_;
-    plan.gid = sandbox_gid_;
-    plan.finalize();
+    // The cgroup layer, where the host has one: fail closed if it breaks.
+    std::unique_ptr<RunCgroup> cgroup;
+    if (confine_ && cgroups_.available()) {
+      std::string error;
+      CgroupLimits caps{config_.memory_limit_bytes, limits.nproc > 0 ? limits.nproc + 1 : 1024};
+      cgroup = cgroups_.create_run(dir->name(), caps, error);
+      if (!cgroup) throw std::runtime_error("cannot create the run's cgroup: " + error);
+    }
 
     // The wrapper reads [code, globals]; ASCII JSON decodes the same under
     // any locale the sandbox might have.
@@ -96,7 +278,9 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     options.realtime_seconds = limits.realtime_seconds;
     options.stdout_cap = config_.stdout_cap_bytes + stdin_data.size();
     options.stderr_cap = config_.stderr_cap_bytes;
+    options.cgroup = cgroup.get();
     run = run_sandboxed(plan, stdin_data, options);
+    if (cgroup) report.hit_memory_limit = cgroup->hit_memory_limit();
   } catch (const std::exception& e) {
     report = machinery_failure(payload, e.what());
     report.limits = limits;
@@ -109,6 +293,7 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
   }
 
   report.wall_seconds = run.wall_seconds;
+  report.applied_layers = run.applied_layers;
   report.stdout_bytes = run.stdout_stream.total_bytes;
   report.stderr_bytes = run.stderr_stream.total_bytes;
   report.stdout_truncated = run.stdout_stream.truncated();

@@ -6,13 +6,18 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "common/payload.h"
+#include "jail/cgroups.h"
+#include "jail/landlock.h"
 #include "jail/process_runner.h"
+#include "jail/seccomp.h"
 
 namespace cjs::jail {
 
@@ -32,22 +37,54 @@ struct ExecutionReport {
   double wall_seconds = 0;
   std::size_t stdout_bytes = 0, stderr_bytes = 0;
   bool stdout_truncated = false, stderr_truncated = false;
+  std::uint32_t applied_layers = 0;  // AppliedLayer bits of this run
+  bool hit_memory_limit = false;     // the run's cgroup memory cap was reached
+};
+
+// One confinement layer's state, as health and --self-test report it.
+struct LayerState {
+  std::string name;    // e.g. "landlock"
+  bool active = false;
+  std::string detail;  // e.g. "ABI 7", "not available: the kernel has no AppArmor"
 };
 
 class Executor {
  public:
-  // Resolves the sandbox identity. Throws ConfigError when the service runs
-  // as root and CODE_JAIL.user does not exist.
-  explicit Executor(Config config);
+  // Prepares everything runs share (seccomp program, cgroup parents, the
+  // mount staging dir, the slot's uid). `slot` is the worker slot: distinct
+  // slots run as distinct uids when the service starts as root. Throws
+  // ConfigError if the host cannot run sandboxes as configured.
+  explicit Executor(Config config, int slot = 0);
 
   ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
 
   const Config& config() const { return config_; }
 
+  // Each layer and whether it will be applied to the next run. A run's own
+  // ExecutionReport::applied_layers says what actually was.
+  std::vector<LayerState> layer_states() const;
+
+  // Whether confinement is on (false only in sabotaged test builds).
+  bool confined() const { return confine_; }
+
  private:
+  ChildPlan plan_run(const std::string& host_dir, const std::string& view_dir,
+                     const Limits& limits) const;
+
   Config config_;
-  std::optional<uid_t> sandbox_uid_;
+  int slot_ = 0;
+  bool confine_ = true;
+  bool user_namespace_ = false;            // service unprivileged: a user ns per run
+  std::optional<uid_t> sandbox_uid_;       // service root: base + slot
   std::optional<gid_t> sandbox_gid_;
+  std::string interpreter_realpath_;       // the binary python_bin resolves to
+  std::vector<std::string> interpreter_roots_;  // read-only dirs the interpreter needs
+  std::string staging_root_;               // mountpoint of each run's new root
+  SeccompProgram seccomp_;
+  CgroupManager cgroups_;
+  std::string apparmor_profile_;           // empty: AppArmor not used
+  std::string apparmor_reason_;            // why not
+  int landlock_abi_ = 0;
 };
 
 }  // namespace cjs::jail

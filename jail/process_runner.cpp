@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -56,12 +57,6 @@ Pipe make_pipe() {
 }
 
 void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-int wait_status_to_code(int wstatus) {
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus)) return -WTERMSIG(wstatus);
-  return -1;
-}
 
 // Our direct children, found by scanning /proc (this kernel may lack
 // /proc/PID/task/TID/children).
@@ -132,32 +127,83 @@ bool drain(int fd, CapturedStream& stream, std::size_t cap) {
 
 }  // namespace
 
+namespace {
+
+bool write_file(const std::string& path, std::string_view content) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  close(fd);
+  return ok;
+}
+
+// An unprivileged service maps only its own ids into the run's user
+// namespace: the code keeps our uid, with no capabilities over anything.
+bool write_id_maps(pid_t pid, std::string& error) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+  if (!write_file(proc + "/setgroups", "deny") ||
+      !write_file(proc + "/uid_map", uid + " " + uid + " 1") ||
+      !write_file(proc + "/gid_map", gid + " " + gid + " 1")) {
+    error = std::string("cannot write the user namespace id maps: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::string describe_failure(const ChildReport& r) {
+  std::string text = std::string("sandbox setup failed at ") + child_step_name(r.step);
+  if (r.detail >= 0) text += " (item " + std::to_string(r.detail) + ")";
+  return text + ": " + std::strerror(r.error);
+}
+
+}  // namespace
+
 RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
                         const RunOptions& options) {
   RunResult result;
   const auto started = Clock::now();
-  // Orphans of the run (setsid + double fork) are reparented to us, so that
-  // kill_everything() can find them.
+  // Orphans of the run are reparented to us when there is no pid namespace.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  Pipe in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
+  Pipe in = make_pipe(), out = make_pipe(), err = make_pipe(), report = make_pipe(),
+       go = make_pipe();
 
-  pid_t pid = fork();
+  // The keeper is pid 1 of the run's namespaces. Raw clone: it behaves like
+  // fork (the child continues here on a copy of our stack).
+  const unsigned long flags = plan.confine ? plan.clone_flags : 0;
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr,
+                                         nullptr));
   if (pid < 0) {
-    result.failure = std::string("fork: ") + std::strerror(errno);
+    result.failure = std::string("clone: ") + std::strerror(errno);
     return result;
   }
   if (pid == 0) {
-    enter_sandbox(plan, ChildFds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
-                                 status.write_end.get()});
+    keeper_main(plan, ChildFds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
+                               report.write_end.get(), go.read_end.get()});
   }
-  // Also set here: whichever of parent and child runs first, the group
-  // exists before we might signal it.
-  setpgid(pid, pid);
   in.read_end.reset();
   out.write_end.reset();
   err.write_end.reset();
-  status.write_end.reset();
+  report.write_end.reset();
+  go.read_end.reset();
+
+  // Before the keeper may start: ids and cgroup membership.
+  std::string setup_error;
+  bool ready = (!(flags & CLONE_NEWUSER) || write_id_maps(pid, setup_error)) &&
+               (options.cgroup == nullptr || options.cgroup->attach(pid, setup_error));
+  if (ready) {
+    char byte = 1;
+    ready = write(go.write_end.get(), &byte, 1) == 1;
+    if (!ready) setup_error = std::string("cannot start the keeper: ") + std::strerror(errno);
+  }
+  go.write_end.reset();
+  if (!ready) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    result.failure = setup_error;
+    return result;
+  }
 
   Fd pidfd(pidfd_open(pid));
   set_nonblocking(in.write_end.get());
@@ -171,9 +217,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   std::size_t stdin_written = 0;
   if (stdin_data.empty()) in.write_end.reset();
   bool exited = false, timed_out = false;
-  int wstatus = 0;
 
-  // Until the interpreter is gone and both output pipes reached EOF.
+  // Until the keeper is gone and both output pipes reached EOF.
   while (!exited || out.read_end || err.read_end) {
     std::vector<pollfd> fds;
     if (in.write_end) fds.push_back({in.write_end.get(), POLLOUT, 0});
@@ -188,8 +233,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
     } else if (!pidfd && !exited) {
       timeout_ms = 10;  // no pidfd: poll waitpid below
     }
-    int ready = poll(fds.data(), fds.size(), timeout_ms);
-    if (ready < 0 && errno != EINTR) break;
+    int ready_count = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready_count < 0 && errno != EINTR) break;
 
     for (const pollfd& p : fds) {
       if (p.revents == 0) continue;
@@ -210,42 +255,56 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
       }
     }
 
-    if (!exited) {
-      pid_t done = waitpid(pid, &wstatus, WNOHANG);
-      if (done == pid) {
-        exited = true;
-        // The interpreter is gone: whatever it left running dies now, which
-        // also closes any copy of the output pipes a daemon kept.
-        kill_everything(pid);
-      }
+    if (!exited && waitpid(pid, nullptr, WNOHANG) == pid) {
+      exited = true;
+      // The keeper's exit killed its namespace; without one (sabotage) kill
+      // what it left, which also closes any copy of the pipes a daemon kept.
+      kill_everything(pid);
     }
     if (!exited && has_deadline && !timed_out && Clock::now() >= deadline) {
       timed_out = true;
-      kill(pid, SIGKILL);
+      kill(pid, SIGKILL);  // the whole pid namespace dies with its init
       kill_everything(pid);
-      waitpid(pid, &wstatus, 0);
+      waitpid(pid, nullptr, 0);
       exited = true;
     }
   }
   in.write_end.reset();
   kill_everything(pid);  // no-op normally; covers early loop exits
+  if (options.cgroup != nullptr) options.cgroup->kill_all();
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
-  ChildSetupFailure failure;
-  ssize_t n = read(status.read_end.get(), &failure, sizeof failure);
-  if (n == static_cast<ssize_t>(sizeof failure)) {
-    result.outcome = RunResult::Outcome::kSetupFailed;
-    result.failure = std::string("sandbox setup failed at ") + child_step_name(failure.step) +
-                     ": " + std::strerror(failure.error);
-    return result;
+  // What the keeper and the interpreter child reported, in order. Every
+  // writer is gone by now; non-blocking only guards against surprises.
+  set_nonblocking(report.read_end.get());
+  bool have_exit = false;
+  int exit_status = 0;
+  ChildReport record;
+  while (read(report.read_end.get(), &record, sizeof record) == sizeof record) {
+    if (record.kind == ChildReport::kSetupFailed) {
+      result.outcome = RunResult::Outcome::kSetupFailed;
+      result.failure = describe_failure(record);
+      return result;
+    }
+    if (record.kind == ChildReport::kLayers) {
+      result.applied_layers = static_cast<std::uint32_t>(record.value);
+      result.landlock_abi = record.step;
+    } else if (record.kind == ChildReport::kExited) {
+      have_exit = true;
+      exit_status = record.value;
+    }
   }
   if (timed_out) {
     result.outcome = RunResult::Outcome::kTimedOut;
     result.status = -SIGKILL;
     return result;
   }
+  if (!have_exit) {
+    result.failure = "the sandbox keeper ended without reporting a status";
+    return result;
+  }
   result.outcome = RunResult::Outcome::kCompleted;
-  result.status = wait_status_to_code(wstatus);
+  result.status = exit_status;
   return result;
 }
 

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "jail/cgroups.h"
 #include "jail/child_setup.h"
 
 namespace cjs::jail {
@@ -30,17 +32,21 @@ struct RunResult {
   CapturedStream stderr_stream;
   std::string failure;  // for logs, when outcome is kSetupFailed
   double wall_seconds = 0;
+  std::uint32_t applied_layers = 0;  // AppliedLayer bits the interpreter child reported
+  int landlock_abi = 0;              // the Landlock ABI it used (0: none)
 };
 
 struct RunOptions {
   double realtime_seconds = 1.0;  // 0: no wall-clock limit
   std::size_t stdout_cap = 1 << 20;
   std::size_t stderr_cap = 1 << 20;
+  RunCgroup* cgroup = nullptr;  // the keeper joins it before anything runs
 };
 
-// Forks, enters the sandbox (child_setup), and supervises the run. Must be
-// called from a single-threaded process: the child runs code between fork
-// and exec. Makes the calling process a child subreaper so that descendants
+// Clones the keeper into the plan's namespaces (child_setup), and supervises
+// the run. Must be called from a single-threaded process: the children run
+// code between fork and exec. Makes the calling process a child subreaper,
+// so that even without a pid namespace (sabotaged test runs) descendants
 // that daemonize are reparented to it and killed with the run.
 RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
                         const RunOptions& options);

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "jail/seccomp.h"
+
 namespace cjs::jail {
 namespace {
 
@@ -28,6 +30,10 @@ RlimitPlan plan_rlimits(const Limits& limits) {
   auto fsize = static_cast<rlim_t>(limits.fsize_bytes);
   add(plan, RLIMIT_FSIZE, fsize, fsize);
   add(plan, RLIMIT_CORE, 0, 0);
+  // Not configurable: the exec-once scheme (seccomp.h) relies on this bound.
+  add(plan, RLIMIT_NOFILE, kSandboxMaxOpenFiles, kSandboxMaxOpenFiles);
+  // A fixed hard stack limit also pins the address-space layout.
+  add(plan, RLIMIT_STACK, kSandboxStackBytes, kSandboxStackBytes);
   return plan;
 }
 

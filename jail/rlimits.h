@@ -10,6 +10,8 @@
 
 namespace cjs::jail {
 
+inline constexpr rlim_t kSandboxStackBytes = 8u << 20;
+
 struct RlimitSetting {
   int resource;
   rlimit value;
@@ -17,7 +19,8 @@ struct RlimitSetting {
 
 // The rlimits to apply for `limits`, computed before fork so the child only
 // makes system calls. CPU soft n / hard n+1; AS, NPROC when non-zero; FSIZE
-// always (0 = no bytes); CORE always 0 (no core files in the sandbox).
+// always (0 = no bytes); CORE always 0 (no core files in the sandbox);
+// NOFILE and STACK always (fixed).
 struct RlimitPlan {
   std::array<RlimitSetting, 8> settings{};
   std::size_t count = 0;

@@ -1,1 +1,236 @@
-# placeholder
+#!/usr/bin/python3
+"""codejail-run driven as an operator drives it (stdlib unittest only).
+
+Usage: test_codejail_run.py /path/to/codejail-run [unittest options]
+"""
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+
+BINARY = None  # set from argv before unittest.main
+
+EXAMPLE = '{"code": "x = x + 1", "globals_dict": {"x": 16}}'
+EXAMPLE_BODY = b'{"globals_dict":{"x":17}}'
+TIMEOUT = 60
+
+
+def make_zip(members):
+    """Bytes of a python_lib.zip holding `members` ({name: source})."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, source in members.items():
+            archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+class CodejailRunTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cjs-cli-test-")
+        # Keep the caller's configuration out of the tests.
+        self.env = {k: v for k, v in os.environ.items() if k != "CODEJAIL_SERVICE_CFG"}
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def run_cli(self, *args, stdin=b"", env=None):
+        """(exit status, stdout bytes, stderr text); stdout is a pipe."""
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        proc = subprocess.run(
+            [BINARY, *args],
+            input=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env if env is None else env,
+            timeout=TIMEOUT,
+        )
+        return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
+
+    # --- the happy path -------------------------------------------------
+
+    def test_issue_example_from_stdin(self):
+        status, out, err = self.run_cli(stdin=EXAMPLE)
+        self.assertEqual(out, EXAMPLE_BODY, err)  # exactly: no trailing newline on a pipe
+        self.assertEqual(status, 0, err)
+
+    def test_dash_means_stdin(self):
+        status, out, err = self.run_cli("-", stdin=EXAMPLE)
+        self.assertEqual((status, out), (0, EXAMPLE_BODY), err)
+
+    def test_payload_from_a_file(self):
+        path = self.write("payload.json", EXAMPLE)
+        status, out, err = self.run_cli(path, stdin=b"this is not read")
+        self.assertEqual((status, out), (0, EXAMPLE_BODY), err)
+
+    def test_error_inside_the_sandbox_is_still_200(self):
+        payload = json.dumps({"code": "1/0", "globals_dict": {"a": 1}})
+        status, out, err = self.run_cli(stdin=payload)
+        self.assertEqual(status, 0, err)
+        body = json.loads(out)
+        self.assertEqual(list(body), ["globals_dict", "emsg"])
+        self.assertEqual(body["globals_dict"], {"a": 1})
+        self.assertTrue(body["emsg"].startswith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback"))
+        self.assertTrue(body["emsg"].endswith("ZeroDivisionError: division by zero\\n' with status code: 1"))
+
+    # --- uploads ----------------------------------------------------------
+
+    def zip_payload(self):
+        return json.dumps({
+            "code": "import mymod\nv = mymod.VALUE + 1",
+            "globals_dict": {},
+            "python_path": ["python_lib.zip"],
+        })
+
+    def test_file_name_equals_path(self):
+        zip_path = self.write("some-other-name.zip", make_zip({"mymod.py": "VALUE = 41\n"}))
+        status, out, err = self.run_cli("--file", "python_lib.zip=" + zip_path,
+                                        stdin=self.zip_payload())
+        self.assertEqual((status, out), (0, b'{"globals_dict":{"v":42}}'), err)
+
+    def test_file_path_uses_its_basename(self):
+        subdir = os.path.join(self.tmp, "course")
+        os.mkdir(subdir)
+        zip_path = os.path.join(subdir, "python_lib.zip")
+        with open(zip_path, "wb") as f:
+            f.write(make_zip({"mymod.py": "VALUE = 1\n"}))
+        payload_path = self.write("payload.json", self.zip_payload())
+        status, out, err = self.run_cli("--file", zip_path, payload_path)
+        self.assertEqual((status, out), (0, b'{"globals_dict":{"v":2}}'), err)
+
+    def test_python_path_without_upload(self):
+        status, out, err = self.run_cli(stdin=self.zip_payload())
+        self.assertEqual(status, 0, err)
+        self.assertEqual(out, b'{"globals_dict":{},"emsg":"Couldn\'t execute sandboxed code: See logs."}')
+
+    def test_upload_with_another_name_is_refused(self):
+        zip_path = self.write("lib.zip", make_zip({"mymod.py": "VALUE = 1\n"}))
+        status, out, err = self.run_cli("--file", zip_path, stdin=self.zip_payload())
+        self.assertEqual(out, b'{"error":"Only allowed name for uploaded file is \'python_lib.zip\'"}')
+        self.assertEqual(status, 1, err)
+        self.assertIn("400", err)
+
+    def test_unreadable_upload_is_a_usage_error(self):
+        status, out, err = self.run_cli("--file", os.path.join(self.tmp, "missing.zip"),
+                                        stdin=EXAMPLE)
+        self.assertEqual(status, 2, err)
+        self.assertEqual(out, b"")
+
+    # --- refusals -----------------------------------------------------------
+
+    def test_bad_payload_json(self):
+        status, out, err = self.run_cli(stdin=b"not json")
+        self.assertEqual(
+            out, b'{"error":"Unable to parse payload JSON: Expecting value: line 1 column 1 (char 0)"}')
+        self.assertEqual(status, 1, err)
+        self.assertIn("HTTP 400", err)
+
+    def test_empty_payload(self):
+        status, out, err = self.run_cli(stdin=b"")
+        self.assertEqual(
+            out, b'{"error":"Unable to parse payload JSON: Expecting value: line 1 column 1 (char 0)"}')
+        self.assertEqual(status, 1, err)
+
+    def test_schema_mismatch(self):
+        status, out, err = self.run_cli(stdin=b'{"code": "x"}')
+        self.assertEqual(
+            out, b'{"error":"Payload JSON did not match schema at path $: \'globals_dict\' is a required property"}')
+        self.assertEqual(status, 1, err)
+
+    def test_unsafely_is_refused(self):
+        payload = json.dumps({"code": "x = 1", "globals_dict": {}, "unsafely": True})
+        status, out, err = self.run_cli(stdin=payload)
+        self.assertEqual(out, b'{"error":"Refusing codejail execution with unsafely=true"}')
+        self.assertEqual(status, 1, err)
+
+    # --- configuration ------------------------------------------------------
+
+    def test_disabled_by_config(self):
+        config = self.write("disabled.yaml", "CODEJAIL_ENABLED: false\n")
+        status, out, err = self.run_cli("--config", config, stdin=EXAMPLE)
+        self.assertEqual(out, b'{"error":"Codejail service not enabled"}')
+        self.assertEqual(status, 1, err)
+        self.assertIn("HTTP 500", err)
+
+    def test_config_from_environment(self):
+        config = self.write("disabled.yaml", "CODEJAIL_ENABLED: false\n")
+        env = dict(self.env, CODEJAIL_SERVICE_CFG=config)
+        status, out, err = self.run_cli(stdin=EXAMPLE, env=env)
+        self.assertEqual((status, out), (1, b'{"error":"Codejail service not enabled"}'), err)
+
+    def test_invalid_limit_names_the_key(self):
+        config = self.write("bad.yaml",
+                            "CODEJAIL_ENABLED: true\nCODE_JAIL:\n  limits:\n    CPU: lots\n")
+        status, out, err = self.run_cli("--config", config, stdin=EXAMPLE)
+        self.assertEqual(status, 2, err)
+        self.assertEqual(out, b"")
+        self.assertIn("CODE_JAIL.limits.CPU", err)
+
+    def test_missing_config_file(self):
+        status, out, err = self.run_cli("--config", os.path.join(self.tmp, "nope.yaml"),
+                                        stdin=EXAMPLE)
+        self.assertEqual(status, 2, err)
+        self.assertEqual(out, b"")
+        self.assertIn("nope.yaml", err)
+
+    def test_limits_from_config_apply(self):
+        config = self.write("slow.yaml",
+                            "CODEJAIL_ENABLED: true\nCODE_JAIL:\n  limits:\n    REALTIME: 0.5\n")
+        payload = json.dumps({"code": "import time\ntime.sleep(5)", "globals_dict": {}})
+        status, out, err = self.run_cli("--config", config, stdin=payload)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(
+            out,
+            b'{"globals_dict":{},"emsg":"Couldn\'t execute jailed code: stdout: b\'\', stderr: b\'\' with status code: -9"}')
+
+    def test_print_default_config_roundtrip(self):
+        status, out, err = self.run_cli("--print-default-config")
+        self.assertEqual(status, 0, err)
+        self.assertIn(b"CODEJAIL_ENABLED: true", out)
+        self.assertIn(b"CODE_JAIL:", out)
+        config = self.write("default.yaml", out)
+        status, body, err = self.run_cli("--config", config, stdin=EXAMPLE)
+        self.assertEqual((status, body), (0, EXAMPLE_BODY), err)
+        # No warnings: the printed text is a clean configuration.
+        self.assertNotIn('"level":"warning"', err)
+
+    # --- usage ----------------------------------------------------------------
+
+    def test_help(self):
+        status, out, err = self.run_cli("--help")
+        self.assertEqual(status, 0, err)
+        self.assertTrue(out.startswith(b"Usage: codejail-run"), out)
+        status_short, out_short, _ = self.run_cli("-h")
+        self.assertEqual((status_short, out_short), (0, out))
+
+    def test_unknown_option(self):
+        status, out, err = self.run_cli("--no-such-option", stdin=EXAMPLE)
+        self.assertEqual(status, 2)
+        self.assertEqual(out, b"")
+        self.assertIn("--no-such-option", err)
+
+    def test_two_payload_files(self):
+        path = self.write("payload.json", EXAMPLE)
+        status, out, err = self.run_cli(path, path)
+        self.assertEqual(status, 2)
+        self.assertEqual(out, b"")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_codejail_run.py /path/to/codejail-run [unittest options]")
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    if not os.access(BINARY, os.X_OK):
+        sys.exit("not an executable: " + BINARY)
+    unittest.main(argv=[sys.argv[0]] + sys.argv[1:])

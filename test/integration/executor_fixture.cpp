@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -230,6 +231,12 @@ ScratchDir::~ScratchDir() {
 
 std::vector<std::string> ScratchDir::entries() const { return list_dir(path); }
 
+std::vector<std::string> ScratchDir::leftovers() const {
+  std::vector<std::string> names = entries();
+  std::erase(names, ".codejail-root");
+  return names;
+}
+
 std::vector<std::string> list_dir(const std::string& dir, std::string_view prefix) {
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
@@ -278,17 +285,46 @@ std::vector<pid_t> processes_named(std::string_view comm) {
   return found;
 }
 
-std::vector<pid_t> processes_of_uid(uid_t uid) {
-  std::vector<pid_t> found;
+namespace {
+
+// Real uid and parent pid from /proc/PID/status; false if the process is gone.
+bool uid_and_parent(pid_t pid, long& uid, long& ppid) {
+  std::istringstream status(read_small_file("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  bool got_uid = false, got_ppid = false;
+  while (std::getline(status, line)) {
+    if (line.rfind("PPid:", 0) == 0) {
+      ppid = std::strtol(line.c_str() + 5, nullptr, 10);
+      got_ppid = true;
+    } else if (line.rfind("Uid:", 0) == 0) {
+      uid = std::strtol(line.c_str() + 4, nullptr, 10);
+      got_uid = true;
+    }
+  }
+  return got_uid && got_ppid;
+}
+
+}  // namespace
+
+std::vector<pid_t> descendants_of_uid(uid_t uid) {
+  std::map<pid_t, pid_t> parent;
+  std::vector<pid_t> candidates;
   for (pid_t pid : all_pids()) {
-    std::istringstream status(read_small_file("/proc/" + std::to_string(pid) + "/status"));
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("Uid:", 0) == 0) {
-        std::istringstream fields(line.substr(4));
-        long real = -1;
-        fields >> real;
-        if (real == static_cast<long>(uid)) found.push_back(pid);
+    long u = -1, pp = -1;
+    if (!uid_and_parent(pid, u, pp)) continue;
+    parent[pid] = static_cast<pid_t>(pp);
+    if (u == static_cast<long>(uid)) candidates.push_back(pid);
+  }
+  const pid_t self = getpid();
+  std::vector<pid_t> found;
+  for (pid_t pid : candidates) {
+    pid_t p = pid;
+    for (int depth = 0; depth < 4096 && p > 1; ++depth) {
+      auto it = parent.find(p);
+      if (it == parent.end()) break;
+      p = it->second;
+      if (p == self) {
+        found.push_back(pid);
         break;
       }
     }

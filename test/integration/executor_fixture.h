@@ -88,6 +88,9 @@ struct ScratchDir {
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   std::vector<std::string> entries() const;  // names inside, sorted
+  // Entries a run may leave: everything except the executor's shared mount
+  // staging dir (.codejail-root), which persists by design.
+  std::vector<std::string> leftovers() const;
 };
 
 // Names in `dir` starting with `prefix`, sorted.
@@ -95,8 +98,10 @@ std::vector<std::string> list_dir(const std::string& dir, std::string_view prefi
 
 // Pids of live processes whose /proc/PID/comm equals `comm`.
 std::vector<pid_t> processes_named(std::string_view comm);
-// Pids of live processes whose real uid is `uid`.
-std::vector<pid_t> processes_of_uid(uid_t uid);
+// Pids of live processes whose real uid is `uid` and that descend from this
+// process (what our runs left behind; other test processes' runs are not
+// counted, so concurrent suites do not interfere).
+std::vector<pid_t> descendants_of_uid(uid_t uid);
 
 // A short random [a-z0-9] string, for markers.
 std::string random_token(std::size_t length);

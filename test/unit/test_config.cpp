@@ -58,6 +58,8 @@ void CheckSameSettings(const Config& a, const Config& b) {
   CHECK(a.max_body_bytes == b.max_body_bytes);
   CHECK(a.sandbox_root == b.sandbox_root);
   CHECK(a.tmp_size_bytes == b.tmp_size_bytes);
+  CHECK(a.memory_limit_bytes == b.memory_limit_bytes);
+  CHECK(a.sandbox_uid_base == b.sandbox_uid_base);
   CHECK(a.require_apparmor == b.require_apparmor);
   CHECK(a.log_code == b.log_code);
 }
@@ -86,7 +88,7 @@ TEST_CASE("the embedded default parses without warnings and spells out every key
         "REALTIME:", "VMEM:", "FSIZE:", "NPROC:", "PROXY:", "limit_overrides:",
         "CODEJAIL_SERVICE:", "bind:", "workers:", "max_requests:", "max_requests_jitter:",
         "stdout_cap_bytes:", "stderr_cap_bytes:", "max_body_bytes:", "sandbox_root:",
-        "tmp_size_bytes:", "require_apparmor:", "log_code:"}) {
+        "tmp_size_bytes:", "memory_limit_bytes:", "sandbox_uid_base:", "require_apparmor:", "log_code:"}) {
     CAPTURE(key);
     CHECK_THAT(text, Contains(key));
   }
@@ -186,6 +188,8 @@ CODEJAIL_SERVICE:
   max_body_bytes: 1_048_576
   sandbox_root: /var/lib/codejail
   tmp_size_bytes: 4096
+  memory_limit_bytes: 0
+  sandbox_uid_base: 70000
   require_apparmor: yes
   log_code: True
 )");
@@ -199,6 +203,8 @@ CODEJAIL_SERVICE:
   CHECK(config.max_body_bytes == 1048576);
   CHECK(config.sandbox_root == "/var/lib/codejail");
   CHECK(config.tmp_size_bytes == 4096);
+  CHECK(config.memory_limit_bytes == 0);
+  CHECK(config.sandbox_uid_base == 70000);
   CHECK(config.require_apparmor);
   CHECK(config.log_code);
 }
@@ -284,6 +290,9 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
       {"CODEJAIL_SERVICE: {stderr_cap_bytes: 0}", "CODEJAIL_SERVICE.stderr_cap_bytes"},
       {"CODEJAIL_SERVICE: {max_body_bytes: 10}", "CODEJAIL_SERVICE.max_body_bytes"},
       {"CODEJAIL_SERVICE: {tmp_size_bytes: 0}", "CODEJAIL_SERVICE.tmp_size_bytes"},
+      {"CODEJAIL_SERVICE: {sandbox_uid_base: 0}", "CODEJAIL_SERVICE.sandbox_uid_base"},
+      {"CODEJAIL_SERVICE: {sandbox_uid_base: 999}", "CODEJAIL_SERVICE.sandbox_uid_base"},
+      {"CODEJAIL_SERVICE: {memory_limit_bytes: -1}", "CODEJAIL_SERVICE.memory_limit_bytes"},
       {"CODEJAIL_SERVICE: {sandbox_root: tmp}", "CODEJAIL_SERVICE.sandbox_root: expected an "
                                                 "absolute path"},
       {"CODEJAIL_SERVICE: {require_apparmor: 'yes'}", "CODEJAIL_SERVICE.require_apparmor"},

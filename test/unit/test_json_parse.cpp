@@ -60,7 +60,7 @@ const ErrorCase kErrorCases[] = {
     {"\"abc"sv, "Unterminated string starting at: line 1 column 1 (char 0)"},
     {"\"a\\\""sv, "Unterminated string starting at: line 1 column 1 (char 0)"},
     {"\"\\"sv, "Unterminated string starting at: line 1 column 1 (char 0)"},
-    {"\"a\x01""b\""sv, "Invalid control character at: line 1 column 3 (char 2)"},
+    {"\"a\x01z\""sv, "Invalid control character at: line 1 column 3 (char 2)"},
     {"\"tab\there\""sv, "Invalid control character at: line 1 column 5 (char 4)"},
     {"\"\\x\""sv, "Invalid \\escape: line 1 column 2 (char 1)"},
     {"\"\\U0041\""sv, "Invalid \\escape: line 1 column 2 (char 1)"},
@@ -96,8 +96,8 @@ const ErrorCase kErrorCases[] = {
     {"\"\xff\" x"sv, "Extra data: line 1 column 5 (char 4)"},
     {"\"\xe2\x82\" x"sv, "Extra data: line 1 column 5 (char 4)"},
     {"[1]\x00"sv, "Extra data: line 1 column 4 (char 3)"},
-    {"\x0c""1"sv, "Expecting value: line 1 column 1 (char 0)"},
-    {"\xc2\xa0""1"sv, "Expecting value: line 1 column 1 (char 0)"},
+    {"\f1"sv, "Expecting value: line 1 column 1 (char 0)"},
+    {"\u00a01"sv, "Expecting value: line 1 column 1 (char 0)"},
 };
 
 }  // namespace
@@ -326,8 +326,8 @@ TEST_CASE("a 10 MiB document parses and renders", "[json]") {
   std::string text = "[";
   std::size_t items = 0;
   while (text.size() < (10u << 20)) {
-    text += std::to_string(items * 7919) + ",\"s\xc3\xa9\\u00e9 " + std::to_string(items) +
-            "\",1.5e3,";
+    text +=
+        std::to_string(items * 7919) + ",\"s\xc3\xa9\\u00e9 " + std::to_string(items) + "\",1.5e3,";
     items += 1;
   }
   text += "{\"last\":true}]";

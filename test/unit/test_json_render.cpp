@@ -67,8 +67,8 @@ TEST_CASE("non-ASCII is raw in the API spelling, escaped in the ASCII one", "[js
 }
 
 TEST_CASE("U+2028 and U+2029 are escaped in the API spelling", "[json]") {
-  CHECK(render_api("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c") == R"("a\u2028b\u2029c")");
-  CHECK(render_ascii("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c") == R"("a\u2028b\u2029c")");
+  CHECK(render_api("a\u2028b\u2029c") == R"("a\u2028b\u2029c")");
+  CHECK(render_ascii("a\u2028b\u2029c") == R"("a\u2028b\u2029c")");
   // Keys too: the reference escapes the whole rendered text.
   CHECK(render_api(Object{{"\xe2\x80\xa8", integer("1")}}) == R"({"\u2028":1})");
 }
@@ -76,15 +76,15 @@ TEST_CASE("U+2028 and U+2029 are escaped in the API spelling", "[json]") {
 TEST_CASE("lone surrogates are emitted as escapes, never as invalid UTF-8", "[json]") {
   CHECK(render_api("\xed\xa0\x80") == R"("\ud800")");
   CHECK(render_ascii("\xed\xa0\x80") == R"("\ud800")");
-  CHECK(render_api("a\xed\xb0\x80" "b") == R"("a\udc00b")");
-  CHECK(render_ascii("a\xed\xb0\x80" "b") == R"("a\udc00b")");
+  CHECK(render_api("a\xed\xb0\x80z") == R"("a\udc00z")");
+  CHECK(render_ascii("a\xed\xb0\x80z") == R"("a\udc00z")");
   CHECK(render_api(Object{{"\xed\xbf\xbf", nullptr}}) == R"({"\udfff":null})");
 }
 
 TEST_CASE("bytes that are not WTF-8 render as U+FFFD", "[json]") {
   // Our parser never produces these; the renderer must still emit valid UTF-8.
-  CHECK(render_api("a\xff" "b") == "\"a\xef\xbf\xbd" "b\"");
-  CHECK(render_ascii("a\xff" "b") == R"("a\ufffdb")");
+  CHECK(render_api("a\xffz") == "\"a\xef\xbf\xbdz\"");
+  CHECK(render_ascii("a\xffz") == R"("a\ufffdz")");
   CHECK(render_api("\xe2\x82") == "\"\xef\xbf\xbd\"");
   CHECK(render_api("\xc0\xaf") == "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 }

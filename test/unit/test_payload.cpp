@@ -42,7 +42,8 @@ TEST_CASE("python_value_repr matches Python's repr of json.loads output", "[payl
       {R"([])", R"([])"},
       {R"({})", R"({})"},
       {R"({"a": [1, "x", null, true, false, 1.5]})", R"({'a': [1, 'x', None, True, False, 1.5]})"},
-      {R"([1e400, -1e400, NaN, -0.0, 1E16, 0.00001, 123456789012345678901234567890, -0])", R"([inf, -inf, nan, -0.0, 1e+16, 1e-05, 123456789012345678901234567890, 0])"},
+      {R"([1e400, -1e400, NaN, -0.0, 1E16, 0.00001, 123456789012345678901234567890, -0])",
+       R"([inf, -inf, nan, -0.0, 1e+16, 1e-05, 123456789012345678901234567890, 0])"},
       {R"({"k": {"n": []}, "'": 2})", R"({'k': {'n': []}, "'": 2})"},
   };
   for (const auto& [json_text, expected] : cases) {
@@ -79,24 +80,16 @@ TEST_CASE("check 4: payload that is not JSON", "[payload]") {
 
 TEST_CASE("check 5: schema mismatch messages follow jsonschema's best_match", "[payload]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"({})",
-       R"($: 'code' is a required property)"},
-      {R"({"code":"x"})",
-       R"($: 'globals_dict' is a required property)"},
-      {R"({"code": 5, "globals_dict": {}})",
-       R"($.code: 5 is not of type 'string')"},
-      {R"({"code": 5})",
-       R"($: 'globals_dict' is a required property)"},
-      {R"([])",
-       R"($: [] is not of type 'object')"},
-      {R"({"code":"x","globals_dict":[1]})",
-       R"($.globals_dict: [1] is not of type 'object')"},
+      {R"({})", R"($: 'code' is a required property)"},
+      {R"({"code":"x"})", R"($: 'globals_dict' is a required property)"},
+      {R"({"code": 5, "globals_dict": {}})", R"($.code: 5 is not of type 'string')"},
+      {R"({"code": 5})", R"($: 'globals_dict' is a required property)"},
+      {R"([])", R"($: [] is not of type 'object')"},
+      {R"({"code":"x","globals_dict":[1]})", R"($.globals_dict: [1] is not of type 'object')"},
       {R"({"code":"x","globals_dict":{},"unsafely":null})",
        R"($.unsafely: None is not of type 'boolean')"},
-      {R"({"code":5,"globals_dict":[]})",
-       R"($.globals_dict: [] is not of type 'object')"},
-      {R"({"code":5,"globals_dict":{},"unsafely":1})",
-       R"($.unsafely: 1 is not of type 'boolean')"},
+      {R"({"code":5,"globals_dict":[]})", R"($.globals_dict: [] is not of type 'object')"},
+      {R"({"code":5,"globals_dict":{},"unsafely":1})", R"($.unsafely: 1 is not of type 'boolean')"},
       {R"({"code":"x","globals_dict":{},"python_path":[5]})",
        R"($.python_path[0]: 5 is not of type 'string')"},
       {R"({"code":"x","globals_dict":{},"python_path":5})",
@@ -116,19 +109,15 @@ TEST_CASE("check 5: schema mismatch messages follow jsonschema's best_match", "[
       {R"({"code":"x","globals_dict":{},"slug":1.0e400})",
        R"($.slug: inf is not valid under any of the given schemas)"},
       {R"({"code":"x","globals_dict":{},"slug":{"a":[1,-0.0,1e16,1e-5,NaN,-Infinity,true,null]}})",
-       R"($.slug: {'a': [1, -0.0, 1e+16, 1e-05, nan, -inf, True, None]} is not valid under any of the given schemas)"},
+       R"($.slug: {'a': [1, -0.0, 1e+16, 1e-05, nan, -inf, True, None]})"
+       R"( is not valid under any of the given schemas)"},
       {R"({"code":"x","globals_dict":{},"python_path":[null]})",
        R"($.python_path[0]: None is not of type 'string')"},
-      {R"("x")",
-       R"($: 'x' is not of type 'object')"},
-      {R"(null)",
-       R"($: None is not of type 'object')"},
-      {R"(5)",
-       R"($: 5 is not of type 'object')"},
-      {R"({"code":true,"globals_dict":{}})",
-       R"($.code: True is not of type 'string')"},
-      {R"({"code":"x","globals_dict":true})",
-       R"($.globals_dict: True is not of type 'object')"},
+      {R"("x")", R"($: 'x' is not of type 'object')"},
+      {R"(null)", R"($: None is not of type 'object')"},
+      {R"(5)", R"($: 5 is not of type 'object')"},
+      {R"({"code":true,"globals_dict":{}})", R"($.code: True is not of type 'string')"},
+      {R"({"code":"x","globals_dict":true})", R"($.globals_dict: True is not of type 'object')"},
       {R"({"code":"x","globals_dict":{},"unsafely":0})",
        R"($.unsafely: 0 is not of type 'boolean')"},
       {R"({"code":"x","globals_dict":{},"python_path":[[1]]})",
@@ -152,8 +141,10 @@ TEST_CASE("check 5: schema mismatch messages follow jsonschema's best_match", "[
 
 TEST_CASE("check 5: valid payloads pass the schema", "[payload]") {
   for (const std::string json_text : {
-           R"({"code":"it's","globals_dict":{},"slug":"it's \"q\" \u00e9\u0085\u2028\ud800\ud83d\ude00\t\u007f"})",
-           R"({"globals_dict":{},"code":"x","extra":[1],"python_path":[],"slug":null,"limit_overrides_context":null,"unsafely":false})",
+           R"({"code":"it's","globals_dict":{},)"
+           R"("slug":"it's \"q\" \u00e9\u0085\u2028\ud800\ud83d\ude00\t\u007f"})",
+           R"({"globals_dict":{},"code":"x","extra":[1],"python_path":[],"slug":null,)"
+           R"("limit_overrides_context":null,"unsafely":false})",
            R"({"code":5,"code":"x","globals_dict":{}})",
        }) {
     INFO(json_text);
@@ -162,8 +153,8 @@ TEST_CASE("check 5: valid payloads pass the schema", "[payload]") {
 }
 
 TEST_CASE("check 6: python_path entries other than python_lib.zip", "[payload]") {
-  auto result = check(
-      R"({"code": "", "globals_dict": {}, "python_path": ["python_lib.zip", "foo", "bar", "foo"]})");
+  auto result = check(R"({"code": "", "globals_dict": {},)"
+                      R"( "python_path": ["python_lib.zip", "foo", "bar", "foo"]})");
   REQUIRE_FALSE(result.payload);
   CHECK(result.error.http_status == 400);
   CHECK(result.error.message == "Only allowed entry in 'python_path' is 'python_lib.zip'");
@@ -175,8 +166,7 @@ TEST_CASE("check 6: python_path entries other than python_lib.zip", "[payload]")
                  {"other.zip"});
   REQUIRE_FALSE(result.payload);
   CHECK(result.error.telemetry_status == "invalid.python_path");
-  CHECK(result.error.log_line ==
-        "Unexpected python_path entries in request: {'./python_lib.zip'}");
+  CHECK(result.error.log_line == "Unexpected python_path entries in request: {'./python_lib.zip'}");
 }
 
 TEST_CASE("check 7: uploaded files other than python_lib.zip", "[payload]") {
@@ -202,9 +192,9 @@ TEST_CASE("check 8: unsafely=true is refused", "[payload]") {
 TEST_CASE("checks run in order: JSON, schema, python_path, files, unsafely", "[payload]") {
   const std::vector<std::string> bad_files = {"evil"};
   CHECK(check("{", bad_files).error.telemetry_status == "invalid.payload.bad_json");
-  CHECK(check(R"({"code": 1, "globals_dict": {}, "python_path": ["x"], "unsafely": true})",
-              bad_files)
-            .error.telemetry_status == "invalid.payload.schema_mismatch");
+  CHECK(
+      check(R"({"code": 1, "globals_dict": {}, "python_path": ["x"], "unsafely": true})", bad_files)
+          .error.telemetry_status == "invalid.payload.schema_mismatch");
   CHECK(check(R"({"code": "", "globals_dict": {}, "python_path": ["x"], "unsafely": true})",
               bad_files)
             .error.telemetry_status == "invalid.python_path");

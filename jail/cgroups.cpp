@@ -1,0 +1,629 @@
+#include "jail/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <set>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "common/log.h"
+
+namespace cjs::jail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// statfs() f_type of cgroup v1 hierarchies and of cgroup2 mounts.
+constexpr unsigned long kCgroupSuperMagic = 0x27e0eb;
+constexpr unsigned long kCgroup2SuperMagic = 0x63677270;
+
+// v2 leaf our own process moves into: a cgroup with children may not hold
+// processes itself ("no internal processes"), so we step aside.
+constexpr const char* kServiceLeaf = "service";
+
+constexpr auto kKillTimeout = std::chrono::seconds(2);
+constexpr auto kRemoveTimeout = std::chrono::seconds(1);
+constexpr auto kPollInterval = std::chrono::milliseconds(1);
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The whole file, or nullopt when it cannot be opened or read (missing on
+// older kernels, group already gone...).
+std::optional<std::string> read_file(const std::string& path) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return std::nullopt;
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return data;
+}
+
+// Cgroup control files take one value per write(), so the value goes in a
+// single call. No O_CREAT: a missing control file must be an error, never a
+// new plain file (e.g. under a root that is not a cgroup mount).
+bool write_file(const std::string& path, const std::string& value, std::string& error) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    error = "cannot open " + path + ": " + errno_text(errno);
+    return false;
+  }
+  ssize_t n;
+  do {
+    n = write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  int saved = errno;
+  close(fd);
+  if (n < 0) {
+    error = "cannot write '" + value + "' to " + path + ": " + errno_text(saved);
+    return false;
+  }
+  if (static_cast<size_t>(n) != value.size()) {
+    error = "short write of '" + value + "' to " + path;
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> split_ws(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    size_t start = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > start) out.push_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+bool has_word(std::string_view text, std::string_view word) {
+  for (auto w : split_ws(text)) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  auto words = split_ws(text);
+  if (words.size() != 1) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(words[0].data(), words[0].data() + words[0].size(), value);
+  if (ec != std::errc() || end != words[0].data() + words[0].size()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> read_int(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return std::nullopt;
+  return parse_int(*text);
+}
+
+// Value of a "key N" line in a flat-keyed file (memory.events, memory.oom_control).
+std::optional<std::int64_t> read_key(const std::string& path, std::string_view key) {
+  auto text = read_file(path);
+  if (!text) return std::nullopt;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    auto words = split_ws(line);
+    if (words.size() == 2 && words[0] == key) return parse_int(words[1]);
+  }
+  return std::nullopt;
+}
+
+bool positive(const std::optional<std::int64_t>& value) { return value && *value > 0; }
+
+// One path component: no separators, no way up or sideways.
+bool valid_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+std::string join(const std::string& base, const std::string& rel) {
+  std::string out = base;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  std::string_view tail = rel;
+  while (!tail.empty() && tail.front() == '/') tail.remove_prefix(1);
+  if (tail.empty()) return out;
+  return out + "/" + std::string(tail);
+}
+
+std::string dirname_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::optional<unsigned long> fs_magic(const std::string& path) {
+  struct statfs st {};
+  if (statfs(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<unsigned long>(st.f_type);
+}
+
+// Our own cgroup path from /proc/self/cgroup: the "0::/path" line for v2
+// (controller ""), else the "N:a,b:/path" line whose list has `controller`.
+std::optional<std::string> own_cgroup_path(std::string_view controller) {
+  auto text = read_file("/proc/self/cgroup");
+  if (!text) return std::nullopt;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    size_t c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    size_t c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    std::string_view id = line.substr(0, c1);
+    std::string_view list = line.substr(c1 + 1, c2 - c1 - 1);
+    std::string_view path = line.substr(c2 + 1);
+    if (controller.empty()) {
+      if (id == "0" && list.empty()) return std::string(path);
+      continue;
+    }
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      if (list.substr(0, comma) == controller) return std::string(path);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// mkdir that tolerates an existing directory; records what it created.
+bool ensure_dir(const std::string& path, std::vector<std::string>& created, std::string& error) {
+  if (mkdir(path.c_str(), 0755) == 0) {
+    created.push_back(path);
+    return true;
+  }
+  if (errno == EEXIST && is_dir(path)) return true;
+  error = "cannot create " + path + ": " + errno_text(errno);
+  return false;
+}
+
+void remove_created(std::vector<std::string>& created) {
+  for (auto it = created.rbegin(); it != created.rend(); ++it) (void)rmdir(it->c_str());
+  created.clear();
+}
+
+// Prepares the v2 parent; returns it, or sets `reason`.
+std::optional<std::string> setup_v2(const std::string& root, const std::string& group,
+                                    std::string& reason) {
+  if (group == kServiceLeaf) {
+    reason = "group name '" + group + "' collides with the service leaf";
+    return std::nullopt;
+  }
+  auto own = own_cgroup_path("");
+  if (!own || own->empty() || own->front() != '/') {
+    reason = "no cgroup v2 entry in /proc/self/cgroup";
+    return std::nullopt;
+  }
+  std::string own_dir = join(root, *own);
+  if (!is_dir(own_dir)) {
+    reason = "our cgroup " + own_dir + " is not visible under " + root;
+    return std::nullopt;
+  }
+  std::string base = own_dir;
+  std::vector<std::string> created;
+  std::string error;
+  if (*own != "/" && basename_of(*own) == kServiceLeaf) {
+    // Already moved aside by an earlier detect(): the delegated group is the parent.
+    base = dirname_of(own_dir);
+  } else {
+    std::string leaf = join(base, kServiceLeaf);
+    if (!ensure_dir(leaf, created, error)) {
+      reason = error;
+      return std::nullopt;
+    }
+    // "0" moves the writing process (all its threads).
+    if (!write_file(join(leaf, "cgroup.procs"), "0", error)) {
+      remove_created(created);
+      reason = "cannot move the service into " + leaf + ": " + error;
+      return std::nullopt;
+    }
+  }
+  auto controllers = read_file(join(base, "cgroup.controllers")).value_or("");
+  if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
+    reason = "memory/pids not delegated to " + base +
+             " (it has: " + std::string(split_ws(controllers).empty() ? "none" : controllers) + ")";
+    return std::nullopt;
+  }
+  if (!write_file(join(base, "cgroup.subtree_control"), "+memory +pids", error)) {
+    reason = error;
+    return std::nullopt;
+  }
+  std::string parent = join(base, group);
+  created.clear();  // the leaf now holds us; never remove it
+  if (!ensure_dir(parent, created, error) ||
+      !write_file(join(parent, "cgroup.subtree_control"), "+memory +pids", error)) {
+    remove_created(created);
+    reason = error;
+    return std::nullopt;
+  }
+  return parent;
+}
+
+struct V1Parent {
+  std::string path;
+  bool memory = false;
+  bool pids = false;
+};
+
+// Prepares the v1 parent(s) (one per hierarchy; one if memory and pids are
+// co-mounted); returns them, or sets `reason`.
+std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std::string& group,
+                                              std::string& reason) {
+  const char* names[] = {"memory", "pids"};
+  struct stat hier_st[2]{};
+  for (int i = 0; i < 2; ++i) {
+    std::string hier = join(root, names[i]);
+    auto magic = fs_magic(hier);
+    if (!magic) {
+      reason = hier + " is missing";
+      return std::nullopt;
+    }
+    if (*magic != kCgroupSuperMagic || stat(hier.c_str(), &hier_st[i]) != 0) {
+      reason = hier + " is not a cgroup v1 hierarchy";
+      return std::nullopt;
+    }
+  }
+  std::vector<V1Parent> parents;
+  std::vector<std::string> created;
+  bool comounted = hier_st[0].st_dev == hier_st[1].st_dev;
+  for (int i = 0; i < (comounted ? 1 : 2); ++i) {
+    std::string hier = join(root, names[i]);
+    // Nest under our own group in the hierarchy where it is visible (it is
+    // not when the mount shows only a subtree, e.g. in a container).
+    std::string base = hier;
+    if (auto own = own_cgroup_path(names[i]); own && is_dir(join(hier, *own))) {
+      base = join(hier, *own);
+    }
+    V1Parent parent{join(base, group), i == 0 || comounted, i == 1 || comounted};
+    std::string error;
+    if (!ensure_dir(parent.path, created, error)) {
+      remove_created(created);
+      reason = error;
+      return std::nullopt;
+    }
+    for (const char* file : {"memory.limit_in_bytes", "pids.max"}) {
+      bool wanted = std::string_view(file).starts_with("memory") ? parent.memory : parent.pids;
+      if (wanted && !exists(join(parent.path, file))) {
+        remove_created(created);
+        reason = parent.path + " has no " + file;
+        return std::nullopt;
+      }
+    }
+    parents.push_back(parent);
+  }
+  return parents;
+}
+
+// SIGKILLs what `procs_file` lists; false when it lists nothing (or is gone).
+// A pid is signalled through a pidfd opened before checking that the pid is
+// still listed, so a recycled pid outside the group is never hit.
+bool kill_listed(const std::string& procs_file) {
+  auto first = read_file(procs_file);
+  if (!first) return false;
+  auto words = split_ws(*first);
+  if (words.empty()) return false;
+  std::vector<std::pair<pid_t, int>> targets;
+  for (auto w : words) {
+    auto pid = parse_int(w);
+    if (!pid || *pid <= 0) continue;
+    int fd = -1;
+#ifdef SYS_pidfd_open
+    fd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(*pid), 0));
+    if (fd < 0 && errno != ENOSYS) continue;  // ESRCH: already gone
+#endif
+    targets.emplace_back(static_cast<pid_t>(*pid), fd);
+  }
+  std::set<std::int64_t> still;
+  if (auto second = read_file(procs_file)) {
+    for (auto w : split_ws(*second)) {
+      if (auto pid = parse_int(w)) still.insert(*pid);
+    }
+  }
+  for (auto [pid, fd] : targets) {
+    if (still.count(pid) != 0) {
+#ifdef SYS_pidfd_send_signal
+      if (fd >= 0) {
+        (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+      } else {
+        (void)kill(pid, SIGKILL);  // kernel without pidfds
+      }
+#else
+      (void)kill(pid, SIGKILL);
+#endif
+    }
+    if (fd >= 0) close(fd);
+  }
+  return true;
+}
+
+struct RunDir {
+  std::string path;
+  bool memory = false;
+  bool pids = false;
+};
+
+class RunCgroupImpl final : public RunCgroup {
+ public:
+  RunCgroupImpl(CgroupManager::Mode mode) : mode_(mode) {}
+  RunCgroupImpl(const RunCgroupImpl&) = delete;
+  RunCgroupImpl& operator=(const RunCgroupImpl&) = delete;
+  ~RunCgroupImpl() override;
+
+  // Creates the group dir; it is removed again by the destructor.
+  bool add_dir(const RunDir& dir, std::string& error);
+  bool apply_limits(const CgroupLimits& limits, std::string& error);
+
+  bool attach(pid_t pid, std::string& error) override;
+  void kill_all() override;
+  std::optional<std::int64_t> memory_peak_bytes() const override;
+  bool hit_memory_limit() const override;
+
+ private:
+  const RunDir* memory_dir() const {
+    for (const auto& d : dirs_) {
+      if (d.memory) return &d;
+    }
+    return nullptr;
+  }
+
+  CgroupManager::Mode mode_;
+  std::vector<RunDir> dirs_;
+};
+
+RunCgroupImpl::~RunCgroupImpl() {
+  kill_all();
+  auto deadline = Clock::now() + kRemoveTimeout;
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    for (;;) {
+      if (rmdir(it->path.c_str()) == 0 || errno == ENOENT) break;
+      int err = errno;
+      // EBUSY: a dying process has not left yet.
+      if (err != EBUSY || Clock::now() >= deadline) {
+        log::warning("cannot remove run cgroup",
+                     {{"path", json::Value(it->path)}, {"error", json::Value(errno_text(err))}});
+        break;
+      }
+      (void)kill_listed(join(it->path, "cgroup.procs"));
+      std::this_thread::sleep_for(kPollInterval);
+    }
+  }
+}
+
+bool RunCgroupImpl::add_dir(const RunDir& dir, std::string& error) {
+  // An existing dir is not ours (names are unique per run): refuse it.
+  if (mkdir(dir.path.c_str(), 0755) != 0) {
+    error = "cannot create " + dir.path + ": " + errno_text(errno);
+    return false;
+  }
+  dirs_.push_back(dir);
+  return true;
+}
+
+bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error) {
+  for (const auto& d : dirs_) {
+    auto file = [&d](const char* name) { return join(d.path, name); };
+    if (d.memory && mode_ == CgroupManager::Mode::kV2) {
+      if (limits.memory_bytes > 0 &&
+          !write_file(file("memory.max"), std::to_string(limits.memory_bytes), error)) {
+        return false;
+      }
+      // Absent without swap accounting; then there is no swap to cap.
+      if (exists(file("memory.swap.max")) && !write_file(file("memory.swap.max"), "0", error)) {
+        return false;
+      }
+      // An OOM kill takes the whole run down, not one random process of it.
+      if (exists(file("memory.oom.group")) && !write_file(file("memory.oom.group"), "1", error)) {
+        return false;
+      }
+    } else if (d.memory && limits.memory_bytes > 0) {
+      std::string value = std::to_string(limits.memory_bytes);
+      if (!write_file(file("memory.limit_in_bytes"), value, error)) return false;
+      if (exists(file("memory.memsw.limit_in_bytes"))) {
+        // memory+swap == memory: no swap use (must be set after the memory limit).
+        if (!write_file(file("memory.memsw.limit_in_bytes"), value, error)) return false;
+      } else {
+        // No swap accounting: at least make the group avoid swapping.
+        std::string ignored;
+        (void)write_file(file("memory.swappiness"), "0", ignored);
+      }
+    }
+    if (d.pids && limits.pids_max > 0 &&
+        !write_file(file("pids.max"), std::to_string(limits.pids_max), error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RunCgroupImpl::attach(pid_t pid, std::string& error) {
+  if (pid <= 0) {
+    error = "invalid pid " + std::to_string(pid);
+    return false;
+  }
+  for (const auto& d : dirs_) {
+    std::string detail;
+    if (!write_file(join(d.path, "cgroup.procs"), std::to_string(pid), detail)) {
+      error = "cannot attach pid " + std::to_string(pid) + ": " + detail;
+      return false;
+    }
+  }
+  return true;
+}
+
+void RunCgroupImpl::kill_all() {
+  if (mode_ == CgroupManager::Mode::kV2) {
+    for (const auto& d : dirs_) {
+      std::string kill_file = join(d.path, "cgroup.kill");
+      std::string ignored;
+      if (exists(kill_file)) (void)write_file(kill_file, "1", ignored);
+    }
+  }
+  // Also after cgroup.kill: wait until the group is empty, so that rmdir works
+  // and nothing of this run is still running when the caller moves on.
+  auto deadline = Clock::now() + kKillTimeout;
+  for (;;) {
+    bool left = false;
+    for (const auto& d : dirs_) {
+      if (kill_listed(join(d.path, "cgroup.procs"))) left = true;
+    }
+    if (!left || Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+std::optional<std::int64_t> RunCgroupImpl::memory_peak_bytes() const {
+  const RunDir* d = memory_dir();
+  if (d == nullptr) return std::nullopt;
+  if (mode_ == CgroupManager::Mode::kV2) return read_int(join(d->path, "memory.peak"));
+  return read_int(join(d->path, "memory.max_usage_in_bytes"));
+}
+
+bool RunCgroupImpl::hit_memory_limit() const {
+  const RunDir* d = memory_dir();
+  if (d == nullptr) return false;
+  if (mode_ == CgroupManager::Mode::kV2) {
+    std::string events = join(d->path, "memory.events");
+    return positive(read_key(events, "oom_kill")) || positive(read_key(events, "oom")) ||
+           positive(read_key(events, "max"));
+  }
+  // With memsw == memory, the memory+swap counter is the one that fails first.
+  return positive(read_int(join(d->path, "memory.failcnt"))) ||
+         positive(read_int(join(d->path, "memory.memsw.failcnt"))) ||
+         positive(read_key(join(d->path, "memory.oom_control"), "oom_kill"));
+}
+
+}  // namespace
+
+CgroupManager CgroupManager::detect(const std::string& group_name, const std::string& cgroup_root) {
+  CgroupManager m;
+  if (!valid_name(group_name)) {
+    m.reason_ = "invalid cgroup group name '" + group_name + "'";
+    return m;
+  }
+  std::string v2_reason;
+  std::string controllers_file = join(cgroup_root, "cgroup.controllers");
+  if (auto controllers = read_file(controllers_file)) {
+    if (!has_word(*controllers, "memory") || !has_word(*controllers, "pids")) {
+      // E.g. a hybrid host's v2 mount with only hugetlb.
+      auto words = split_ws(*controllers);
+      std::string have;
+      for (auto w : words) have += (have.empty() ? "" : " ") + std::string(w);
+      v2_reason = "cgroup v2 at " + cgroup_root +
+                  " has no memory/pids controllers (only: " + (have.empty() ? "none" : have) + ")";
+    } else if (fs_magic(cgroup_root) != kCgroup2SuperMagic) {
+      v2_reason = cgroup_root + " has a cgroup.controllers file but is not a cgroup2 mount";
+    } else {
+      // The controllers live here, so v1 cannot have them: no fallback.
+      std::string reason;
+      if (auto parent = setup_v2(cgroup_root, group_name, reason)) {
+        m.mode_ = Mode::kV2;
+        m.parents_ = {*parent};
+        m.controllers_ = {"memory,pids"};
+      } else {
+        m.reason_ = "cgroup v2: " + reason;
+      }
+      return m;
+    }
+  } else {
+    v2_reason = "no " + controllers_file;
+  }
+
+  std::string v1_reason;
+  if (auto parents = setup_v1(cgroup_root, group_name, v1_reason)) {
+    m.mode_ = Mode::kV1;
+    for (const auto& p : *parents) {
+      m.parents_.push_back(p.path);
+      m.controllers_.push_back(p.memory && p.pids ? "memory,pids" : p.memory ? "memory" : "pids");
+    }
+    return m;
+  }
+  m.reason_ = "no cgroup v2 memory/pids controllers (" + v2_reason +
+              ") and no v1 memory+pids hierarchies (" + v1_reason + ")";
+  return m;
+}
+
+std::string CgroupManager::description() const {
+  switch (mode_) {
+    case Mode::kV2:
+      return "v2 (memory, pids)";
+    case Mode::kV1:
+      return "v1 (memory, pids)";
+    case Mode::kNone:
+      break;
+  }
+  return "not available: " + reason_;
+}
+
+std::unique_ptr<RunCgroup> CgroupManager::create_run(const std::string& run_name,
+                                                     const CgroupLimits& limits,
+                                                     std::string& error) const {
+  if (!available()) {
+    error = "cgroups " + description();
+    return nullptr;
+  }
+  if (!valid_name(run_name)) {
+    error = "invalid run cgroup name '" + run_name + "'";
+    return nullptr;
+  }
+  auto run = std::make_unique<RunCgroupImpl>(mode_);
+  for (size_t i = 0; i < parents_.size(); ++i) {
+    const std::string& ctl = controllers_[i];
+    RunDir dir{join(parents_[i], run_name), ctl.find("memory") != std::string::npos,
+               ctl.find("pids") != std::string::npos};
+    // On failure the destructor removes what was created so far.
+    if (!run->add_dir(dir, error)) return nullptr;
+  }
+  if (!run->apply_limits(limits, error)) return nullptr;
+  return run;
+}
+
+}  // namespace cjs::jail

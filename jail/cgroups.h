@@ -1,0 +1,64 @@
+// cgroup layer: one cgroup per execution, where the host offers one, with a
+// memory cap (no swap), a pids cap, and a kill of everything in it at the
+// end. cgroup v2 (a delegated subtree) and v1 (memory + pids hierarchies, as
+// on hosts without a unified memory controller) are supported; otherwise the
+// layer reports itself unavailable and the pid namespace does the killing.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cjs::jail {
+
+struct CgroupLimits {
+  std::int64_t memory_bytes = 0;  // 0: no memory cap
+  std::int64_t pids_max = 0;      // 0: no pids cap
+};
+
+// One execution's cgroup(s). Destruction kills what is left and removes them.
+class RunCgroup {
+ public:
+  virtual ~RunCgroup() = default;
+  // Moves `pid` (and its future children) into the cgroup(s).
+  virtual bool attach(pid_t pid, std::string& error) = 0;
+  // SIGKILLs every process still inside, waits until empty (bounded).
+  virtual void kill_all() = 0;
+  // Peak memory use, when the controller reports it.
+  virtual std::optional<std::int64_t> memory_peak_bytes() const = 0;
+  // Whether the memory cap was hit (OOM kill or failcnt), when known.
+  virtual bool hit_memory_limit() const = 0;
+};
+
+class CgroupManager {
+ public:
+  // Detects what the host offers under /sys/fs/cgroup and prepares our
+  // parent group(s) named `group_name` (e.g. "codejail-service"). Never
+  // throws: an unusable host gives an unavailable manager with a reason.
+  static CgroupManager detect(const std::string& group_name,
+                              const std::string& cgroup_root = "/sys/fs/cgroup");
+
+  bool available() const { return mode_ != Mode::kNone; }
+  // "v2 (memory, pids)", "v1 (memory, pids)", or "not available: <reason>".
+  std::string description() const;
+
+  // A fresh cgroup for one run named `run_name` (unique per execution).
+  // nullptr when unavailable or on error (then `error` says why).
+  std::unique_ptr<RunCgroup> create_run(const std::string& run_name, const CgroupLimits& limits,
+                                        std::string& error) const;
+
+  enum class Mode { kNone, kV1, kV2 };
+  Mode mode() const { return mode_; }
+
+ private:
+  Mode mode_ = Mode::kNone;
+  std::string reason_;                 // why unavailable
+  std::vector<std::string> parents_;   // v1: one per controller hierarchy; v2: one
+  std::vector<std::string> controllers_;
+};
+
+}  // namespace cjs::jail
