@@ -43,7 +43,8 @@ CODEJAIL_ENABLED: true
 CODE_JAIL:
   # Interpreter of the sandbox virtualenv (absolute path).
   python_bin: /opt/codejail-service/sandbox-venv/bin/python
-  # Unprivileged account the submitted code runs as.
+  # Accepted for compatibility with the reference's files. Executions run as
+  # per-slot uids instead (CODEJAIL_SERVICE.sandbox_uid_base).
   user: sandbox
   # Limits of every execution. 0 disables a limit, except FSIZE.
   limits:

@@ -32,7 +32,7 @@ struct Config {
   // --- reference keys ---
   bool enabled = true;  // CODEJAIL_ENABLED (absent from a file: false, as in the reference)
   std::string python_bin = "/opt/codejail-service/sandbox-venv/bin/python";  // CODE_JAIL.python_bin
-  std::string sandbox_user = "sandbox";  // CODE_JAIL.user
+  std::string sandbox_user = "sandbox";  // CODE_JAIL.user (accepted; runs use sandbox_uid_base)
   Limits limits;                         // CODE_JAIL.limits
   LimitOverrides limit_overrides;        // CODE_JAIL.limit_overrides
 

@@ -8,8 +8,8 @@
 
 namespace cjs::jail {
 
-// The profile the sandboxed interpreter runs under (profiles/codejail-sandbox).
-inline constexpr const char* kSandboxProfile = "codejail-service//sandbox";
+// The profile the sandboxed interpreter runs under (profiles/codejail-service-sandbox).
+inline constexpr const char* kSandboxProfile = "codejail-service-sandbox";
 
 // Whether the kernel has AppArmor enabled, with a reason when not.
 bool apparmor_enabled(std::string* reason);

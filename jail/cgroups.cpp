@@ -120,6 +120,13 @@ bool has_word(std::string_view text, std::string_view word) {
   return false;
 }
 
+// "a b c" from any whitespace-separated list, "none" when empty (for messages).
+std::string word_list(std::string_view text) {
+  std::string out;
+  for (auto w : split_ws(text)) out += (out.empty() ? "" : " ") + std::string(w);
+  return out.empty() ? "none" : out;
+}
+
 std::optional<std::int64_t> parse_int(std::string_view text) {
   auto words = split_ws(text);
   if (words.size() != 1) return std::nullopt;
@@ -269,8 +276,7 @@ std::optional<std::string> setup_v2(const std::string& root, const std::string& 
   }
   auto controllers = read_file(join(base, "cgroup.controllers")).value_or("");
   if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
-    reason = "memory/pids not delegated to " + base +
-             " (it has: " + std::string(split_ws(controllers).empty() ? "none" : controllers) + ")";
+    reason = "memory/pids not delegated to " + base + " (it has: " + word_list(controllers) + ")";
     return std::nullopt;
   }
   if (!write_file(join(base, "cgroup.subtree_control"), "+memory +pids", error)) {
@@ -358,7 +364,7 @@ bool kill_listed(const std::string& procs_file) {
     int fd = -1;
 #ifdef SYS_pidfd_open
     fd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(*pid), 0));
-    if (fd < 0 && errno != ENOSYS) continue;  // ESRCH: already gone
+    if (fd < 0 && errno == ESRCH) continue;  // already gone; other errors: plain kill()
 #endif
     targets.emplace_back(static_cast<pid_t>(*pid), fd);
   }
@@ -374,7 +380,7 @@ bool kill_listed(const std::string& procs_file) {
       if (fd >= 0) {
         (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
       } else {
-        (void)kill(pid, SIGKILL);  // kernel without pidfds
+        (void)kill(pid, SIGKILL);  // no pidfd (old kernel, fd shortage)
       }
 #else
       (void)kill(pid, SIGKILL);
@@ -393,7 +399,7 @@ struct RunDir {
 
 class RunCgroupImpl final : public RunCgroup {
  public:
-  RunCgroupImpl(CgroupManager::Mode mode) : mode_(mode) {}
+  explicit RunCgroupImpl(CgroupManager::Mode mode) : mode_(mode) {}
   RunCgroupImpl(const RunCgroupImpl&) = delete;
   RunCgroupImpl& operator=(const RunCgroupImpl&) = delete;
   ~RunCgroupImpl() override;
@@ -530,18 +536,31 @@ std::optional<std::int64_t> RunCgroupImpl::memory_peak_bytes() const {
 bool RunCgroupImpl::hit_memory_limit() const {
   const RunDir* d = memory_dir();
   if (d == nullptr) return false;
+  // Only OOM kills count: hitting the cap and reclaiming (v2 "max", v1
+  // failcnt) happens to runs that finish normally too.
   if (mode_ == CgroupManager::Mode::kV2) {
-    std::string events = join(d->path, "memory.events");
-    return positive(read_key(events, "oom_kill")) || positive(read_key(events, "oom")) ||
-           positive(read_key(events, "max"));
+    return positive(read_key(join(d->path, "memory.events"), "oom_kill"));
   }
-  // With memsw == memory, the memory+swap counter is the one that fails first.
-  return positive(read_int(join(d->path, "memory.failcnt"))) ||
-         positive(read_int(join(d->path, "memory.memsw.failcnt"))) ||
-         positive(read_key(join(d->path, "memory.oom_control"), "oom_kill"));
+  return positive(read_key(join(d->path, "memory.oom_control"), "oom_kill"));
 }
 
 }  // namespace
+
+void CgroupManager::require_writable_parents() {
+  // Parents may exist (made by an earlier, privileged run) without being
+  // ours to use: prove we can create a run group before claiming the layer.
+  for (const auto& parent : parents_) {
+    std::string probe = join(parent, "probe-" + std::to_string(getpid()));
+    if (mkdir(probe.c_str(), 0755) != 0) {
+      reason_ = "cannot create cgroups under " + parent + ": " + errno_text(errno);
+      mode_ = Mode::kNone;
+      parents_.clear();
+      controllers_.clear();
+      return;
+    }
+    rmdir(probe.c_str());
+  }
+}
 
 CgroupManager CgroupManager::detect(const std::string& group_name, const std::string& cgroup_root) {
   CgroupManager m;
@@ -554,11 +573,8 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
   if (auto controllers = read_file(controllers_file)) {
     if (!has_word(*controllers, "memory") || !has_word(*controllers, "pids")) {
       // E.g. a hybrid host's v2 mount with only hugetlb.
-      auto words = split_ws(*controllers);
-      std::string have;
-      for (auto w : words) have += (have.empty() ? "" : " ") + std::string(w);
       v2_reason = "cgroup v2 at " + cgroup_root +
-                  " has no memory/pids controllers (only: " + (have.empty() ? "none" : have) + ")";
+                  " has no memory/pids controllers (only: " + word_list(*controllers) + ")";
     } else if (fs_magic(cgroup_root) != kCgroup2SuperMagic) {
       v2_reason = cgroup_root + " has a cgroup.controllers file but is not a cgroup2 mount";
     } else {
@@ -568,6 +584,7 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
         m.mode_ = Mode::kV2;
         m.parents_ = {*parent};
         m.controllers_ = {"memory,pids"};
+        m.require_writable_parents();
       } else {
         m.reason_ = "cgroup v2: " + reason;
       }
@@ -584,6 +601,7 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
       m.parents_.push_back(p.path);
       m.controllers_.push_back(p.memory && p.pids ? "memory,pids" : p.memory ? "memory" : "pids");
     }
+    m.require_writable_parents();
     return m;
   }
   m.reason_ = "no cgroup v2 memory/pids controllers (" + v2_reason +

@@ -30,7 +30,7 @@ class RunCgroup {
   virtual void kill_all() = 0;
   // Peak memory use, when the controller reports it.
   virtual std::optional<std::int64_t> memory_peak_bytes() const = 0;
-  // Whether the memory cap was hit (OOM kill or failcnt), when known.
+  // Whether the memory cap made the kernel OOM-kill something in the run.
   virtual bool hit_memory_limit() const = 0;
 };
 
@@ -55,6 +55,8 @@ class CgroupManager {
   Mode mode() const { return mode_; }
 
  private:
+  void require_writable_parents();
+
   Mode mode_ = Mode::kNone;
   std::string reason_;                 // why unavailable
   std::vector<std::string> parents_;   // v1: one per controller hierarchy; v2: one

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,6 +19,8 @@
 #include "common/log.h"
 #include "common/payload.h"
 #include "jail/executor.h"
+#include "jail/landlock.h"
+#include "jail/probes.h"
 
 namespace {
 
@@ -35,6 +38,13 @@ Options:
                        set, else the embedded default configuration)
   --print-default-config
                        print the embedded default configuration and exit
+  --self-test          run the startup confinement probes, print every probe and
+                       every confinement layer with its state, and exit 0 only
+                       when all probes pass
+  --probe              before executing, run the startup probes and answer as
+                       the service does when they fail (api.md 2.2, check 2)
+  --slot N             worker slot to run as (0-255; the sandbox uid is
+                       CODEJAIL_SERVICE.sandbox_uid_base + N); default 0
   --verbose            log at debug level (logs go to stderr)
   -h, --help           show this help and exit
   --version            show the version and exit
@@ -49,6 +59,9 @@ struct Options {
   std::string config_path;
   std::vector<std::pair<std::string, std::string>> files;  // name, path
   bool verbose = false;
+  bool self_test = false;
+  bool probe = false;
+  int slot = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -101,6 +114,18 @@ Options parse_args(int argc, char** argv) {
       }
     } else if (arg == "--verbose") {
       options.verbose = true;
+    } else if (arg == "--self-test") {
+      options.self_test = true;
+    } else if (arg == "--probe") {
+      options.probe = true;
+    } else if (arg == "--slot") {
+      std::string text = value("--slot");
+      char* end = nullptr;
+      long slot = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || slot < 0 || slot > 255) {
+        usage_error("--slot needs a number from 0 to 255");
+      }
+      options.slot = static_cast<int>(slot);
     } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
       usage_error("unknown option " + arg);
     } else {
@@ -133,14 +158,44 @@ int answer(int http_status, const std::string& body) {
   return http_status == 200 ? 0 : 1;
 }
 
+// Prints each layer and each probe; 0 when every probe passed.
+int self_test(cjs::jail::Executor& executor) {
+  std::printf("codejail-run self-test (config: %s)\n\nconfinement layers:\n",
+              executor.config().source.c_str());
+  for (const auto& layer : executor.layer_states()) {
+    std::printf("  %-14s %-8s %s\n", layer.name.c_str(), layer.active ? "active" : "INACTIVE",
+                layer.detail.c_str());
+  }
+  cjs::jail::ProbeReport report = cjs::jail::run_startup_probes(executor);
+  std::printf("\nstartup probes:\n");
+  for (const auto& probe : report.probes) {
+    std::printf("  %-14s %-8s %s\n", probe.name.c_str(), probe.passed ? "passed" : "FAILED",
+                probe.reason.c_str());
+  }
+  bool ok = report.all_passed();
+  std::printf("\nresult: %s\n", ok ? "PASS: all probes passed"
+                                    : "FAIL: the service would refuse to execute code");
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options = parse_args(argc, argv);
   if (options.verbose) cjs::log::set_min_level(cjs::log::Level::kDebug);
+  // This tool never needs the network: forbid our own outbound TCP, which is
+  // also what the egress probe checks.
+  if (int err = cjs::jail::restrict_own_tcp_connect(); err != 0) {
+    cjs::log::warning("cannot forbid outbound TCP connections for this process",
+                      {{"error", std::string(std::strerror(err))}});
+  }
 
   try {
     cjs::Config config = load_config(options);
+    if (options.self_test) {
+      cjs::jail::Executor executor(std::move(config), options.slot);
+      return self_test(executor);
+    }
     // Check 1 of api.md 2.2, as the service does before reading the body.
     if (!config.enabled) return answer(500, cjs::error_body(cjs::kNotEnabledMessage));
 
@@ -165,7 +220,11 @@ int main(int argc, char** argv) {
       if (!check.error.log_line.empty()) cjs::log::info(check.error.log_line);
       return answer(check.error.http_status, cjs::error_body(check.error.message));
     }
-    cjs::jail::Executor executor(std::move(config));
+    cjs::jail::Executor executor(std::move(config), options.slot);
+    // Check 2: the service never executes when its probes failed.
+    if (options.probe && !cjs::jail::run_startup_probes(executor).all_passed()) {
+      return answer(500, cjs::error_body(cjs::kNotConfiguredMessage));
+    }
     cjs::jail::ExecutionReport report = executor.execute(*check.payload, files);
     cjs::log::Fields fields{{"status", report.telemetry_status},
                             {"wall_seconds", cjs::log::number(report.wall_seconds)}};

@@ -29,6 +29,9 @@ def make_zip(members):
     return buffer.getvalue()
 
 
+PAYLOAD_WITH_UID = b'{"code": "import os\\nx = x + 1\\nu = os.getuid()", "globals_dict": {"x": 16}}'
+
+
 class CodejailRunTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cjs-cli-test-")
@@ -219,6 +222,48 @@ class CodejailRunTest(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertEqual(out, b"")
         self.assertIn("--no-such-option", err)
+
+    # --- confinement, as operators check it --------------------------------
+
+    def test_self_test_reports_layers_and_probes(self):
+        status, out, _ = self.run_cli("--self-test")
+        text = out.decode()
+        self.assertEqual(status, 0, text)
+        for layer in ("namespaces", "mount view", "uid", "capabilities", "rlimits", "landlock",
+                      "seccomp", "cgroups", "apparmor"):
+            self.assertRegex(text, r"\n  %s +(active|INACTIVE) " % layer)
+        for probe in ("functionality", "disk", "exec", "network", "egress"):
+            self.assertRegex(text, r"\n  %s +passed" % probe)
+        self.assertIn("result: PASS", text)
+
+    def test_unprivileged_service_runs_in_a_user_namespace(self):
+        # The documented unprivileged mode: the same binary, started as the
+        # unprivileged `codejail` user (deploy/setup-host creates it).
+        import pwd
+        try:
+            account = pwd.getpwnam("codejail")
+        except KeyError:
+            self.fail("the codejail user is missing: run deploy/setup-host")
+        root = os.path.join(self.tmp, "sandboxes")
+        os.mkdir(root)
+        os.chown(root, account.pw_uid, account.pw_gid)
+        os.chmod(self.tmp, 0o755)
+        config = self.write("config.yaml", "CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE:\n"
+                                           "  sandbox_root: %s\n" % root)
+        os.chmod(config, 0o644)
+        as_codejail = ["setpriv", "--reuid=codejail", "--regid=codejail", "--clear-groups",
+                       BINARY, "--config", config]
+        proc = subprocess.run(as_codejail + ["-"], input=PAYLOAD_WITH_UID, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=self.env, timeout=TIMEOUT)
+        self.assertEqual(proc.stdout.decode(),
+                         '{"globals_dict":{"x":17,"u":%d}}' % account.pw_uid, proc.stderr)
+        proc = subprocess.run(as_codejail + ["--self-test"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=self.env, timeout=TIMEOUT)
+        text = proc.stdout.decode()
+        self.assertEqual(proc.returncode, 0, text)
+        self.assertRegex(text, r"namespaces +active +user, pid")
+        self.assertRegex(text, r"uid +active +service uid %d inside a user namespace"
+                         % account.pw_uid)
 
     def test_two_payload_files(self):
         path = self.write("payload.json", EXAMPLE)

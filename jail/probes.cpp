@@ -1,0 +1,156 @@
+#include "jail/probes.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/json_parse.h"
+#include "common/log.h"
+
+namespace cjs::jail {
+namespace {
+
+constexpr std::string_view kPermissionDenied = "PermissionError: [Errno 13] Permission denied";
+constexpr std::string_view kWouldBlock =
+    "BlockingIOError: [Errno 11] Resource temporarily unavailable";
+
+struct ProbeRun {
+  std::string emsg;  // empty on success
+  std::optional<json::Value> globals;
+};
+
+ProbeRun run_code(Executor& executor, const std::string& code, const char* globals_json) {
+  ExecPayload payload;
+  payload.code = code;
+  payload.globals = *json::parse(globals_json).value;
+  payload.slug = "startup-probe";
+  ExecutionReport report = executor.execute(payload, {});
+  ProbeRun run;
+  json::ParseResult body = json::parse(report.body);
+  if (!body || !body.value->is_object()) {
+    run.emsg = "unparseable response body";
+    return run;
+  }
+  if (const json::Value* emsg = json::find_member(body.value->as_object(), "emsg");
+      emsg != nullptr && emsg->is_string()) {
+    run.emsg = emsg->as_string();
+  }
+  if (const json::Value* g = json::find_member(body.value->as_object(), "globals_dict")) {
+    run.globals = *g;
+  }
+  if (!report.failure.empty() && run.emsg.empty()) run.emsg = report.failure;
+  if (!report.failure.empty()) run.emsg += " (" + report.failure + ")";
+  return run;
+}
+
+// A probe that expects the code to fail with one of `expected` in its emsg.
+ProbeResult expect_denied(Executor& executor, const char* name, const std::string& code,
+                          std::initializer_list<std::string_view> expected) {
+  ProbeRun run = run_code(executor, code, "{}");
+  ProbeResult result{name, false, ""};
+  if (run.emsg.empty()) {
+    result.reason = "the code ran without error: confinement is missing";
+    return result;
+  }
+  result.passed = std::any_of(expected.begin(), expected.end(), [&](std::string_view e) {
+    return run.emsg.find(e) != std::string::npos;
+  });
+  if (!result.passed) result.reason = "unexpected outcome: " + run.emsg;
+  return result;
+}
+
+ProbeResult probe_functionality(Executor& executor) {
+  ProbeRun run = run_code(executor, "x = x + 1", R"({"x": 16})");
+  ProbeResult result{"functionality", false, ""};
+  if (!run.emsg.empty()) {
+    result.reason = run.emsg;
+    return result;
+  }
+  const json::Value* x =
+      run.globals && run.globals->is_object() ? json::find_member(run.globals->as_object(), "x")
+                                              : nullptr;
+  result.passed = x != nullptr && x->is_number() && x->as_number().text == "17";
+  if (!result.passed) result.reason = "x is not 17 after x = x + 1";
+  return result;
+}
+
+}  // namespace
+
+bool ProbeReport::all_passed() const {
+  return !probes.empty() &&
+         std::all_of(probes.begin(), probes.end(), [](const ProbeResult& p) { return p.passed; });
+}
+
+ProbeResult probe_egress() {
+  ProbeResult result{"egress", false, ""};
+  // A listener of our own on loopback: the only address we ever try.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) {
+    result.reason = std::string("cannot create a probe listener: ") + std::strerror(errno);
+    return result;
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    result.reason = std::string("cannot open a probe listener on 127.0.0.1: ") +
+                    std::strerror(errno);
+    close(listener);
+    return result;
+  }
+  int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int rc = client < 0 ? -1 : connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  int err = errno;
+  if (client >= 0) close(client);
+  close(listener);
+  if (rc == 0) {
+    result.reason = "this process can open outbound TCP connections";
+  } else if (err == EACCES || err == EPERM) {
+    result.passed = true;
+  } else {
+    result.reason = std::string("unexpected connect error: ") + std::strerror(err);
+  }
+  return result;
+}
+
+ProbeReport run_startup_probes(Executor& executor) {
+  ProbeReport report;
+  report.probes.push_back(probe_functionality(executor));
+  report.probes.push_back(
+      expect_denied(executor, "disk", "import os; ret = os.listdir('/')", {kPermissionDenied}));
+  report.probes.push_back(expect_denied(executor, "exec",
+                                        "import subprocess\nret = subprocess.check_output('date')",
+                                        {kWouldBlock, kPermissionDenied}));
+  report.probes.push_back(expect_denied(
+      executor, "network", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+      {kPermissionDenied}));
+  report.probes.push_back(probe_egress());
+  if (executor.config().require_apparmor) {
+    ProbeResult apparmor{"apparmor", false, ""};
+    for (const LayerState& layer : executor.layer_states()) {
+      if (layer.name == "apparmor") {
+        apparmor.passed = layer.active;
+        if (!layer.active) apparmor.reason = "required by configuration but " + layer.detail;
+      }
+    }
+    report.probes.push_back(apparmor);
+  }
+  for (const ProbeResult& probe : report.probes) {
+    if (probe.passed) {
+      log::info("Startup check '" + probe.name + "' passed");
+    } else {
+      log::error("Startup check '" + probe.name + "' failed with: " + probe.reason);
+    }
+  }
+  return report;
+}
+
+}  // namespace cjs::jail

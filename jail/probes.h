@@ -1,0 +1,34 @@
+// Startup confinement probes (api.md section 6): real executions through the
+// real path, plus a check that this process itself cannot connect out. Their
+// result gates execution (check 2 of api.md 2.2) and health.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "jail/executor.h"
+
+namespace cjs::jail {
+
+struct ProbeResult {
+  std::string name;    // functionality, disk, exec, network, egress, apparmor
+  bool passed = false;
+  std::string reason;  // why it failed (empty when passed)
+};
+
+struct ProbeReport {
+  std::vector<ProbeResult> probes;
+  bool all_passed() const;
+};
+
+// Runs every probe, logging "Startup check '<name>' passed" or
+// "Startup check '<name>' failed with: <reason>" for each. The egress probe
+// expects restrict_own_tcp_connect() (landlock.h) to have been applied to
+// this process: it opens a listener on 127.0.0.1 and connects to it, which
+// must be refused; it never contacts any other address.
+ProbeReport run_startup_probes(Executor& executor);
+
+// The egress probe alone.
+ProbeResult probe_egress();
+
+}  // namespace cjs::jail
