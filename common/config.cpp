@@ -69,6 +69,8 @@ CODEJAIL_SERVICE:
                               # (so the globals can always come back); at least 1024
   stderr_cap_bytes: 1048576   # stderr kept per execution (at least 1024)
   max_body_bytes: 33554432    # largest request body accepted (at least 1024)
+  queue_limit: 64             # requests waiting for a free worker; more get 503
+  queue_timeout_seconds: 10   # longest wait for a worker, then 503 with Retry-After
   sandbox_root: /tmp          # host directory holding the per-execution sandbox dirs
   tmp_size_bytes: 16777216    # capacity of an execution's writable tmp/ (at least 1024)
   memory_limit_bytes: 536870912  # memory (incl. tmp/) per execution, via its cgroup; 0 = none
@@ -273,6 +275,11 @@ class Parser {
         config.sandbox_root = AbsolutePath(value, sub);
       } else if (key == "tmp_size_bytes") {
         config.tmp_size_bytes = Size(value, sub);
+      } else if (key == "queue_limit") {
+        config.queue_limit = static_cast<int>(Int(value, sub, 0, 100000));
+      } else if (key == "queue_timeout_seconds") {
+        config.queue_timeout_seconds = Number(value, sub, 3600);
+        if (config.queue_timeout_seconds <= 0) Fail(sub, value, "expected a positive number");
       } else if (key == "memory_limit_bytes") {
         config.memory_limit_bytes = Int(value, sub, 0, kInt64Max);
       } else if (key == "sandbox_uid_base") {

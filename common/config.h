@@ -44,6 +44,8 @@ struct Config {
   std::size_t stdout_cap_bytes = 1 << 20;      // stdout_cap_bytes
   std::size_t stderr_cap_bytes = 1 << 20;      // stderr_cap_bytes
   std::size_t max_body_bytes = 32u << 20;      // max_body_bytes
+  int queue_limit = 64;                        // queue_limit: requests waiting for a worker
+  double queue_timeout_seconds = 10;           // queue_timeout_seconds: then 503
   std::string sandbox_root = "/tmp";           // sandbox_root: host dir for sandbox dirs
   std::size_t tmp_size_bytes = 16u << 20;      // tmp_size_bytes: cap of a run's tmp/
   std::int64_t memory_limit_bytes = 512 << 20; // memory_limit_bytes: cgroup cap per run (0: none)

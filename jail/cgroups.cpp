@@ -466,10 +466,9 @@ bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error)
       if (exists(file("memory.swap.max")) && !write_file(file("memory.swap.max"), "0", error)) {
         return false;
       }
-      // An OOM kill takes the whole run down, not one random process of it.
-      if (exists(file("memory.oom.group")) && !write_file(file("memory.oom.group"), "1", error)) {
-        return false;
-      }
+      // No memory.oom.group: it would kill the run's keeper too, losing the
+      // run's status. The OOM killer takes the interpreter (it volunteers
+      // with oom_score_adj 1000) and the pid namespace takes the rest.
     } else if (d.memory && limits.memory_bytes > 0) {
       std::string value = std::to_string(limits.memory_bytes);
       if (!write_file(file("memory.limit_in_bytes"), value, error)) return false;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,13 @@ std::uint32_t namespace_layers(unsigned long flags) {
   }
   layers |= kLayerRlimits;
 
+  // Be the memory cgroup's first OOM victim rather than the keeper, whose
+  // death would lose the run's status. Raising needs no privilege.
+  if (int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+    (void)!write(fd, "1000", 4);
+    close(fd);
+  }
+
   int priv_step = 0;
   if (plan.confine) {
     if (int err = drop_privileges(plan.identity, &priv_step); err != 0) {
@@ -190,6 +198,11 @@ void keeper_main(const ChildPlan& plan, const ChildFds& fds) {
   const int rfd = fds.report_fd;
   int keep[] = {fds.stdin_fd, fds.stdout_fd, fds.stderr_fd, fds.report_fd, fds.go_fd};
   if (!close_all_except(keep, 5)) fail(rfd, kStepFds, errno);
+  // If the runner dies (a worker killed mid-request), so do we, and with us
+  // everything in the run's pid namespace: nobody would enforce REALTIME.
+  // Set before waiting for the go byte: a runner that died earlier closed
+  // the go pipe, which we then see as EOF.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(rfd, kStepWaitGo, errno);
   // The runner writes id maps and joins us to the run's cgroup first.
   char go = 0;
   ssize_t n;

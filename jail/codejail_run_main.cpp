@@ -16,10 +16,10 @@
 
 #include "common/api_errors.h"
 #include "common/config.h"
+#include "common/egress.h"
 #include "common/log.h"
 #include "common/payload.h"
 #include "jail/executor.h"
-#include "jail/landlock.h"
 #include "jail/probes.h"
 
 namespace {
@@ -185,9 +185,10 @@ int main(int argc, char** argv) {
   if (options.verbose) cjs::log::set_min_level(cjs::log::Level::kDebug);
   // This tool never needs the network: forbid our own outbound TCP, which is
   // also what the egress probe checks.
-  if (int err = cjs::jail::restrict_own_tcp_connect(); err != 0) {
-    cjs::log::warning("cannot forbid outbound TCP connections for this process",
-                      {{"error", std::string(std::strerror(err))}});
+  cjs::EgressLock lock = cjs::restrict_own_network();
+  if (!lock.landlock && !lock.seccomp) {
+    cjs::log::warning("cannot forbid outbound connections for this process",
+                      {{"detail", lock.detail}});
   }
 
   try {

@@ -140,6 +140,12 @@ Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(
       apparmor_reason_ = std::string("profile ") + kSandboxProfile + " is not loaded";
     }
   }
+  if (!cgroups_.available() && config_.limits.vmem_bytes == 0) {
+    // Nothing would bound a run's memory: say so loudly (docs/security.md).
+    log::warning("no memory bound per execution: cgroups are not available and "
+                 "CODE_JAIL.limits.VMEM is 0; set VMEM or give the service a cgroup",
+                 {{"cgroups", cgroups_.description()}});
+  }
   if (config_.require_apparmor && apparmor_profile_.empty()) {
     log::error("AppArmor is required but unavailable", {{"reason", apparmor_reason_}});
   }
@@ -223,6 +229,14 @@ std::vector<LayerState> Executor::layer_states() const {
   states.push_back({"seccomp", true,
                     std::to_string(seccomp_.instructions.size()) + " BPF instructions"});
   states.push_back({"cgroups", cgroups_.available(), cgroups_.description()});
+  const bool memory_bounded = cgroups_.available() || config_.limits.vmem_bytes > 0;
+  states.push_back(
+      {"memory bound", memory_bounded,
+       cgroups_.available()
+           ? "cgroup memory cap " + std::to_string(config_.memory_limit_bytes) + " bytes"
+           : memory_bounded ? "VMEM " + std::to_string(config_.limits.vmem_bytes) +
+                                  " bytes (address space only; no cgroup)"
+                            : "NONE: no cgroup and VMEM is 0"});
   states.push_back({"apparmor", !apparmor_profile_.empty(),
                     apparmor_profile_.empty() ? "not available: " + apparmor_reason_
                                               : "profile " + apparmor_profile_});
@@ -310,6 +324,7 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     auto failed = machinery_failure(payload, run.failure);
     failed.limits = limits;
     failed.wall_seconds = run.wall_seconds;
+    failed.hit_memory_limit = report.hit_memory_limit;
     return failed;
   }
   report.sandbox_status = run.status;

@@ -260,28 +260,4 @@ int apply_landlock(const LandlockPlan& plan, int* failed_rule) {
   return 0;
 }
 
-int restrict_own_tcp_connect() {
-  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi < 0) return errno;  // ENOSYS (not built) or EOPNOTSUPP (disabled)
-  if (abi < 4) return EOPNOTSUPP;
-
-  // Without CAP_SYS_ADMIN, landlock_restrict_self requires no_new_privs. It
-  // only changes what later execs may gain, and the service execs nothing
-  // that needs privileges.
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
-
-  // Only connect is handled: binding (the HTTP listener) and the filesystem
-  // stay as they were. Landlock restricts the calling thread and its future
-  // children/threads, so this must run before the service starts threads.
-  RulesetAttr attr{0, LANDLOCK_ACCESS_NET_CONNECT_TCP, 0};
-  int ruleset = create_ruleset(attr, offsetof(RulesetAttr, scoped));
-  if (ruleset < 0) return errno;
-  if (syscall(SYS_landlock_restrict_self, ruleset, 0U) != 0) {
-    close_keep_errno(ruleset);
-    return errno;
-  }
-  close(ruleset);
-  return 0;
-}
-
 }  // namespace cjs::jail

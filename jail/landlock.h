@@ -50,9 +50,5 @@ LandlockPlan plan_landlock(const LandlockLayout& layout);
 // that failed, or -1.
 int apply_landlock(const LandlockPlan& plan, int* failed_rule);
 
-// Restricts the calling process (the service itself) so it can never open
-// an outbound TCP connection; binding stays possible (the HTTP listener).
-// Returns 0 or an errno (ENOSYS/EOPNOTSUPP when the ABI lacks network rules).
-int restrict_own_tcp_connect();
 
 }  // namespace cjs::jail

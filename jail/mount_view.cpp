@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <climits>
 #include <set>
 
@@ -45,10 +46,36 @@ unsigned long inherited_flags(const char* path) {
   return flags;
 }
 
+// struct mount_attr and its flags (linux/mount.h clashes with sys/mount.h
+// under glibc 2.36, so spelled out here).
+struct MountAttr {
+  std::uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+constexpr std::uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4,
+                        kAttrNoexec = 0x8;
+constexpr unsigned kAtRecursive = 0x8000;
+
+// Applies the flags to the bind AND every mount below it (a plain remount
+// only changes the top one, and e.g. a container's /etc/hosts bind would
+// keep its own flags). Returns ENOSYS on kernels before 5.12.
+int set_recursive(const std::string& target, unsigned long flags) {
+  MountAttr attr{};
+  if (flags & MS_RDONLY) attr.attr_set |= kAttrRdonly;
+  if (flags & MS_NOSUID) attr.attr_set |= kAttrNosuid;
+  if (flags & MS_NODEV) attr.attr_set |= kAttrNodev;
+  if (flags & MS_NOEXEC) attr.attr_set |= kAttrNoexec;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, target.c_str(), kAtRecursive, &attr, sizeof attr) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
 int bind(const MountStep& step, unsigned long remount_flags) {
   if (mount(step.source.c_str(), step.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return errno;
   }
+  int err = set_recursive(step.target, remount_flags);
+  if (err != ENOSYS) return err;
   unsigned long flags =
       MS_REMOUNT | MS_BIND | remount_flags | inherited_flags(step.target.c_str());
   if (mount(nullptr, step.target.c_str(), nullptr, flags, nullptr) != 0) return errno;

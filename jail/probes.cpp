@@ -1,14 +1,10 @@
 #include "jail/probes.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "common/egress.h"
 #include "common/json_parse.h"
 #include "common/log.h"
 
@@ -88,36 +84,7 @@ bool ProbeReport::all_passed() const {
 
 ProbeResult probe_egress() {
   ProbeResult result{"egress", false, ""};
-  // A listener of our own on loopback: the only address we ever try.
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) {
-    result.reason = std::string("cannot create a probe listener: ") + std::strerror(errno);
-    return result;
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    result.reason = std::string("cannot open a probe listener on 127.0.0.1: ") +
-                    std::strerror(errno);
-    close(listener);
-    return result;
-  }
-  int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int rc = client < 0 ? -1 : connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  int err = errno;
-  if (client >= 0) close(client);
-  close(listener);
-  if (rc == 0) {
-    result.reason = "this process can open outbound TCP connections";
-  } else if (err == EACCES || err == EPERM) {
-    result.passed = true;
-  } else {
-    result.reason = std::string("unexpected connect error: ") + std::strerror(err);
-  }
+  result.passed = cjs::probe_egress(result.reason);
   return result;
 }
 

@@ -217,6 +217,7 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   std::size_t stdin_written = 0;
   if (stdin_data.empty()) in.write_end.reset();
   bool exited = false, timed_out = false;
+  int keeper_status = 0;
 
   // Until the keeper is gone and both output pipes reached EOF.
   while (!exited || out.read_end || err.read_end) {
@@ -255,7 +256,7 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
       }
     }
 
-    if (!exited && waitpid(pid, nullptr, WNOHANG) == pid) {
+    if (!exited && waitpid(pid, &keeper_status, WNOHANG) == pid) {
       exited = true;
       // The keeper's exit killed its namespace; without one (sabotage) kill
       // what it left, which also closes any copy of the pipes a daemon kept.
@@ -300,6 +301,13 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
     return result;
   }
   if (!have_exit) {
+    // SIGKILLed from outside (the memory cgroup's OOM killer, typically):
+    // the run was killed, and -9 says so truthfully. Anything else is ours.
+    if (WIFSIGNALED(keeper_status) && WTERMSIG(keeper_status) == SIGKILL) {
+      result.outcome = RunResult::Outcome::kCompleted;
+      result.status = -SIGKILL;
+      return result;
+    }
     result.failure = "the sandbox keeper ended without reporting a status";
     return result;
   }

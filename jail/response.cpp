@@ -17,10 +17,7 @@ std::string jailed_code_emsg(std::string_view stdout_data, std::string_view stde
 }
 
 std::string error_response(const json::Value& input_globals, std::string_view emsg) {
-  // Rendered piecewise: copying a multi-MiB globals tree just to wrap it
-  // would double the peak memory of a large request.
-  return "{\"globals_dict\":" + json::render_api(input_globals) +
-         ",\"emsg\":" + json::quote_api(emsg) + "}";
+  return execution_error_body(input_globals, emsg);
 }
 
 std::string success_response(const json::Value& input_globals,

@@ -5,12 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/api_errors.h"
 #include "common/json_value.h"
 
 namespace cjs::jail {
 
-inline constexpr std::string_view kMachineryFailureEmsg =
-    "Couldn't execute sandboxed code: See logs.";
+using cjs::kMachineryFailureEmsg;
 inline constexpr std::string_view kCorruptedStdoutEmsg =
     "Sandboxed code produced corrupted stdout.";
 

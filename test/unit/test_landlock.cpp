@@ -26,6 +26,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/egress.h"
 #include "jail/landlock.h"
 
 namespace {
@@ -434,7 +435,7 @@ TEST_CASE("restrict_own_tcp_connect blocks connect but not bind or files", "[lan
 
   auto restricted = [&](auto body) {
     return [&, body] {
-      if (cjs::jail::restrict_own_tcp_connect() != 0) return kSetupFailed;
+      if (cjs::restrict_own_tcp_connect() != 0) return kSetupFailed;
       return body();
     };
   };

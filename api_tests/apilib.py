@@ -1,0 +1,259 @@
+"""Helpers shared by the black-box API tests (imported by the test modules).
+
+Everything here talks to the service only over HTTP, exactly as edxapp's
+remote-exec client does, and builds expected response bodies from
+docs/api.md's rules (shared/spec/api.md), never from the service's code.
+"""
+
+import io
+import ipaddress
+import json
+import os
+import re
+import socket
+import time
+import urllib.parse
+import zipfile
+
+import requests
+
+BASE = os.environ.get("API_TEST_SERVICE_BASE", "").rstrip("/")
+EXEC_PATH = "/api/v0/code-exec"
+EXEC_URL = BASE + EXEC_PATH
+HEALTH_URL = BASE + "/health/"
+
+# Generous: these bound a broken service, not the API's latency (tests that
+# care about latency measure it themselves).
+TIMEOUT = (5, 60)
+
+JSON_TYPE = "application/json"
+
+MACHINERY_FAILURE = "Couldn't execute sandboxed code: See logs."
+CORRUPTED_STDOUT = "Sandboxed code produced corrupted stdout."
+
+# The sandbox dir name as the code sees it (api.md 3.2).
+SANDBOX_DIR_RE = re.compile(r"/tmp/codejail-[a-z0-9_]{8}")
+SANDBOX_DIR_FULL_RE = re.compile(r"^/tmp/codejail-[a-z0-9_]{8}$")
+
+# attempt(f, *args): 'ok', or "<ExceptionType>: <str(e)>", i.e. exactly a
+# traceback's last line such as
+# "PermissionError: [Errno 13] Permission denied: '/etc/hosts'".
+PY_ATTEMPT = (
+    "def attempt(f, *args, **kwargs):\n"
+    "    try:\n"
+    "        f(*args, **kwargs)\n"
+    "    except BaseException as e:\n"
+    "        return type(e).__name__ + ': ' + str(e)\n"
+    "    return 'ok'\n"
+)
+
+# PY_ATTEMPT plus sc(nr, *args): a raw system call through ctypes that
+# returns 'ok' or the errno's symbolic name ('EPERM').
+PY_SYSCALL = PY_ATTEMPT + (
+    "import ctypes as _ct, errno as _errno\n"
+    "_libc = _ct.CDLL(None, use_errno=True)\n"
+    "_libc.syscall.restype = _ct.c_long\n"
+    "def sc(nr, *args):\n"
+    "    conv = [_ct.c_long(a) if isinstance(a, int) else a for a in args]\n"
+    "    _ct.set_errno(0)\n"
+    "    r = _libc.syscall(_ct.c_long(nr), *conv)\n"
+    "    if r == -1:\n"
+    "        e = _ct.get_errno()\n"
+    "        return _errno.errorcode.get(e, str(e))\n"
+    "    return 'ok'\n"
+)
+
+
+def silent_kill(status):
+    """The emsg of a run that printed nothing and ended with `status`."""
+    return "Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: %d" % status
+
+
+def jailed_emsg(stdout, stderr, status):
+    """api.md 3.2: the emsg of a non-zero exit, with CPython's bytes repr."""
+    return "Couldn't execute jailed code: stdout: %r, stderr: %r with status code: %d" % (
+        bytes(stdout), bytes(stderr), status)
+
+
+def normalize(text):
+    """Replaces the sandbox dir's random part as edxapp does before comparing."""
+    return SANDBOX_DIR_RE.sub("/tmp/codejail-XXXXXXXX", text)
+
+
+# ----------------------------------------------------------------- rendering
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def render(value):
+    """The exact bytes the REST framework's JSON renderer produces for
+    `value` (api.md 3): compact separators, raw UTF-8, U+2028/U+2029
+    escaped, NaN/Infinity as bare tokens, a lone surrogate as a \\udxxx
+    escape."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    text = _LONE_SURROGATE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+    return text.encode("utf-8")
+
+
+def exec_body(globals_dict, emsg=None):
+    """The exact body of an execution response (api.md 3)."""
+    body = {"globals_dict": globals_dict}
+    if emsg is not None:
+        body["emsg"] = emsg
+    return render(body)
+
+
+def error_body(message):
+    return render({"error": message})
+
+
+def detail_body(message):
+    return render({"detail": message})
+
+
+# ------------------------------------------------------------------ requests
+
+def post_payload(payload, files=None, timeout=TIMEOUT, url=None):
+    """POST exactly as edxapp's client does: data={"payload": json.dumps(p)}
+    (and files=[...] when there is a course library)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    return requests.post(url or EXEC_URL, data={"payload": text}, files=files, timeout=timeout)
+
+
+def post_raw(body, content_type=None, url=None, timeout=TIMEOUT, headers=None):
+    """POST a hand-made body with the given Content-Type (None: no header)."""
+    h = dict(headers or {})
+    if content_type is not None:
+        h["Content-Type"] = content_type
+    return requests.post(url or EXEC_URL, data=body, headers=h, timeout=timeout)
+
+
+def execute(code, globals_dict=None, files=None, timeout=TIMEOUT, **extra):
+    payload = {"code": code, "globals_dict": {} if globals_dict is None else globals_dict}
+    payload.update(extra)
+    return post_payload(payload, files=files, timeout=timeout)
+
+
+def check_json_response(resp, status=200):
+    """Status and the exact Content-Type of a JSON answer."""
+    assert resp.status_code == status, (resp.status_code, resp.content[:2000])
+    assert resp.headers.get("Content-Type") == JSON_TYPE, resp.headers
+    return resp
+
+
+def body_of(resp, status=200):
+    """The parsed JSON body of an answer (NaN, big ints and surrogates kept)."""
+    check_json_response(resp, status)
+    return json.loads(resp.content.decode("utf-8"))
+
+
+def run(code, globals_dict=None, files=None, **extra):
+    """Executes `code`; returns the parsed 200 body ({"globals_dict": ..., "emsg"?})."""
+    return body_of(execute(code, globals_dict, files=files, **extra))
+
+
+def run_globals(code, globals_dict=None, files=None, **extra):
+    """Executes `code` that must succeed; returns its globals."""
+    body = run(code, globals_dict, files=files, **extra)
+    assert "emsg" not in body, body.get("emsg")
+    return body["globals_dict"]
+
+
+def assert_error(resp, status, message):
+    """api.md 2.2: {"error": "<message>"} exactly, compact, application/json."""
+    check_json_response(resp, status)
+    assert resp.content == error_body(message), resp.content[:2000]
+
+
+def make_zip(members, compression=zipfile.ZIP_DEFLATED):
+    """A zip of {name: bytes or str}."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+# -------------------------------------------------------------- the service
+
+def health():
+    return requests.get(HEALTH_URL, timeout=TIMEOUT)
+
+
+CLEAN_CODE = (
+    "import os\n"
+    "x = x + 1\n"
+    "left = sorted(os.listdir('tmp'))\n"
+    "leak = 'CJS_TEST_ENV_LEAKAGE' in os.environ\n"
+)
+
+
+def assert_service_fine():
+    """After an attack: /health/ still 200 and the next run is clean (a fresh
+    empty tmp/, the default globals semantics, nothing left of the attack)."""
+    h = health()
+    assert h.status_code == 200, (h.status_code, h.content)
+    assert h.content == b'{"status": "OK"}'
+    resp = execute(CLEAN_CODE, {"x": 16})
+    check_json_response(resp)
+    assert resp.content == exec_body({"x": 17, "left": [], "leak": False}), resp.content[:2000]
+
+
+def service_host_port():
+    parts = urllib.parse.urlsplit(BASE)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port
+
+
+def service_is_local():
+    """Whether the service runs on this machine's loopback (then tests may
+    also look at the host, e.g. for processes that outlived a run)."""
+    host, _ = service_host_port()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def processes_named(comm):
+    """Pids of local processes whose comm is `comm`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % entry) as f:
+                if f.read().strip() == comm:
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def raw_http(data, timeout=30):
+    """Sends raw bytes to the service and returns everything it answers until
+    it closes the connection (end the last request with Connection: close)."""
+    host, port = service_host_port()
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def timed(fn, *args, **kwargs):
+    start = time.monotonic()
+    result = fn(*args, **kwargs)
+    return result, time.monotonic() - start
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,65 @@
+"""Black-box API suite: configuration.
+
+API_TEST_SERVICE_BASE (required): the service's base URL, e.g.
+http://127.0.0.1:8550. The service must run with CJS_TEST_ENV_LEAKAGE=yes in
+its environment (the sandbox must not see it). See README.md for the optional
+variables naming extra service instances.
+"""
+
+import os
+
+import pytest
+import requests
+
+import apilib
+
+
+def pytest_configure(config):
+    if not os.environ.get("API_TEST_SERVICE_BASE"):
+        raise pytest.UsageError(
+            "API_TEST_SERVICE_BASE is not set: point it at a running codejail-service, e.g.\n"
+            "  API_TEST_SERVICE_BASE=http://127.0.0.1:8550 python3 -m pytest -q api_tests\n"
+            "(start the service with CJS_TEST_ENV_LEAKAGE=yes in its environment; "
+            "see api_tests/README.md)")
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    return apilib.BASE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_reachable():
+    """Fails every test with one clear message when nothing answers."""
+    try:
+        resp = requests.get(apilib.HEALTH_URL, timeout=(5, 30))
+    except requests.RequestException as e:
+        pytest.fail("the service at API_TEST_SERVICE_BASE=%s does not answer: %s" % (apilib.BASE, e),
+                    pytrace=False)
+    if resp.status_code != 200:
+        pytest.fail("the service at %s is not healthy: GET /health/ -> %d %r (its startup "
+                    "confinement probes failed; see its log)"
+                    % (apilib.BASE, resp.status_code, resp.content[:200]), pytrace=False)
+
+
+def _optional_base(variable, how):
+    value = os.environ.get(variable, "").rstrip("/")
+    if not value:
+        pytest.skip("%s is not set: needs a second service instance %s "
+                    "(api_tests/run_against_built_service starts one)" % (variable, how))
+    return value
+
+
+@pytest.fixture(scope="session")
+def disabled_base():
+    """A service started with CODEJAIL_ENABLED: false (api.md 2.2 check 1)."""
+    return _optional_base("API_TEST_DISABLED_SERVICE_BASE",
+                          "started with a configuration file saying CODEJAIL_ENABLED: false")
+
+
+@pytest.fixture(scope="session")
+def unconfigured_base():
+    """A service whose startup confinement probes fail (api.md 2.2 check 2)."""
+    return _optional_base("API_TEST_UNCONFIGURED_SERVICE_BASE",
+                          "whose startup confinement probes fail (e.g. CODEJAIL_SERVICE: "
+                          "{require_apparmor: true} on a host without AppArmor)")

@@ -1,0 +1,223 @@
+#include "common/worker_protocol.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cjs::protocol {
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_bytes(std::string& out, std::string_view bytes) {
+  put_u32(out, static_cast<std::uint32_t>(bytes.size()));
+  out.append(bytes);
+}
+void put_double(std::string& out, double v) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  put_u64(out, bits);
+}
+
+// Wraps a body into a frame: length, kind, body.
+std::string frame(FrameKind kind, const std::string& body) {
+  std::string out;
+  out.reserve(body.size() + 5);
+  put_u32(out, static_cast<std::uint32_t>(body.size() + 1));
+  out.push_back(static_cast<char>(kind));
+  out += body;
+  return out;
+}
+
+// Bounds-checked reading of a frame body.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view data) : data_(data) {}
+  bool u32(std::uint32_t& v) {
+    if (data_.size() - pos_ < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) v |= std::uint32_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
+    pos_ += 4;
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    if (data_.size() - pos_ < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v |= std::uint64_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return true;
+  }
+  bool i32(std::int32_t& v) {
+    std::uint32_t u;
+    if (!u32(u)) return false;
+    v = static_cast<std::int32_t>(u);
+    return true;
+  }
+  bool boolean(bool& v) {
+    std::uint32_t u;
+    if (!u32(u) || u > 1) return false;
+    v = u == 1;
+    return true;
+  }
+  bool real(double& v) {
+    std::uint64_t bits;
+    if (!u64(bits)) return false;
+    std::memcpy(&v, &bits, sizeof v);
+    return true;
+  }
+  bool bytes(std::string& v) {
+    std::uint32_t n;
+    if (!u32(n) || data_.size() - pos_ < n) return false;
+    v.assign(data_.substr(pos_, n));
+    pos_ += n;
+    return true;
+  }
+  bool done() const { return pos_ == data_.size(); }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode(const Hello& hello) {
+  std::string body;
+  put_u32(body, static_cast<std::uint32_t>(hello.slot));
+  put_u32(body, static_cast<std::uint32_t>(hello.pid));
+  return frame(FrameKind::kHello, body);
+}
+
+std::string encode(const Request& r) {
+  std::string body;
+  std::size_t size = r.payload_text.size() + 32;
+  for (const auto& [name, content] : r.files) size += name.size() + content.size() + 8;
+  body.reserve(size);
+  put_u64(body, r.id);
+  put_bytes(body, r.payload_text);
+  put_u32(body, static_cast<std::uint32_t>(r.files.size()));
+  for (const auto& [name, content] : r.files) {
+    put_bytes(body, name);
+    put_bytes(body, content);
+  }
+  put_u32(body, r.log_code ? 1 : 0);
+  return frame(FrameKind::kRequest, body);
+}
+
+std::string encode(const Response& r) {
+  std::string body;
+  body.reserve(r.body.size() + r.failure.size() + 96);
+  put_u64(body, r.id);
+  put_bytes(body, r.body);
+  put_bytes(body, r.telemetry_status);
+  put_u32(body, static_cast<std::uint32_t>(r.sandbox_status));
+  put_u32(body, r.has_sandbox_status ? 1 : 0);
+  put_double(body, r.wall_seconds);
+  put_u64(body, r.stdout_bytes);
+  put_u64(body, r.stderr_bytes);
+  put_u32(body, r.stdout_truncated ? 1 : 0);
+  put_u32(body, r.stderr_truncated ? 1 : 0);
+  put_bytes(body, r.failure);
+  put_u32(body, r.last ? 1 : 0);
+  return frame(FrameKind::kResponse, body);
+}
+
+std::optional<Hello> decode_hello(std::string_view body) {
+  Cursor c(body);
+  Hello h;
+  if (!c.i32(h.slot) || !c.i32(h.pid) || !c.done()) return std::nullopt;
+  return h;
+}
+
+std::optional<Request> decode_request(std::string_view body) {
+  Cursor c(body);
+  Request r;
+  std::uint32_t count = 0;
+  if (!c.u64(r.id) || !c.bytes(r.payload_text) || !c.u32(count)) return std::nullopt;
+  if (count > 1024) return std::nullopt;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::string name, content;
+    if (!c.bytes(name) || !c.bytes(content)) return std::nullopt;
+    r.files.emplace_back(std::move(name), std::move(content));
+  }
+  if (!c.boolean(r.log_code) || !c.done()) return std::nullopt;
+  return r;
+}
+
+std::optional<Response> decode_response(std::string_view body) {
+  Cursor c(body);
+  Response r;
+  if (!c.u64(r.id) || !c.bytes(r.body) || !c.bytes(r.telemetry_status) ||
+      !c.i32(r.sandbox_status) || !c.boolean(r.has_sandbox_status) || !c.real(r.wall_seconds) ||
+      !c.u64(r.stdout_bytes) || !c.u64(r.stderr_bytes) || !c.boolean(r.stdout_truncated) ||
+      !c.boolean(r.stderr_truncated) || !c.bytes(r.failure) || !c.boolean(r.last) ||
+      !c.done()) {
+    return std::nullopt;
+  }
+  return r;
+}
+
+std::optional<std::pair<FrameKind, std::string>> FrameReader::next(bool& error) {
+  error = false;
+  std::string_view pending = std::string_view(buffer_).substr(offset_);
+  if (pending.size() < 4) return std::nullopt;
+  std::uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= std::uint32_t(static_cast<unsigned char>(pending[i])) << (8 * i);
+  if (length == 0 || length > kMaxFrameBytes) {
+    error = true;
+    return std::nullopt;
+  }
+  if (pending.size() - 4 < length) return std::nullopt;
+  auto kind = static_cast<FrameKind>(pending[4]);
+  std::string body(pending.substr(5, length - 1));
+  offset_ += 4 + length;
+  // Compact once the consumed prefix dominates, keeping appends amortized O(1).
+  if (offset_ > buffer_.size() / 2) {
+    buffer_.erase(0, offset_);
+    offset_ = 0;
+  }
+  return std::make_pair(kind, std::move(body));
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+namespace {
+bool read_exact(int fd, char* out, std::size_t n) {
+  while (n > 0) {
+    ssize_t got = ::read(fd, out, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    out += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+}  // namespace
+
+bool read_frame(int fd, FrameKind& kind, std::string& body) {
+  unsigned char header[5];
+  if (!read_exact(fd, reinterpret_cast<char*>(header), sizeof header)) return false;
+  std::uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= std::uint32_t(header[i]) << (8 * i);
+  if (length == 0 || length > kMaxFrameBytes) return false;
+  kind = static_cast<FrameKind>(header[4]);
+  body.resize(length - 1);
+  return read_exact(fd, body.data(), body.size());
+}
+
+}  // namespace cjs::protocol

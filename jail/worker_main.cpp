@@ -1,0 +1,200 @@
+// codejail-worker: one jail worker of codejail-service. The supervisor execs
+// it with one end of a socketpair; it answers execution requests from the
+// acceptor one at a time, and exits after --max-requests of them so that it
+// is replaced by a fresh process (gunicorn's --max-requests).
+//
+//   codejail-worker --fd N --slot S [--config FILE | --config-fd N] [--max-requests M]
+//   codejail-worker --probes-json [--config FILE | --config-fd N]
+//
+// The second form runs the startup probes and prints them, and the layer
+// states, as one JSON object; the supervisor calls it once at startup.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/api_errors.h"
+#include "common/config.h"
+#include "common/egress.h"
+#include "common/json_render.h"
+#include "common/log.h"
+#include "common/payload.h"
+#include "common/worker_protocol.h"
+#include "jail/executor.h"
+#include "jail/probes.h"
+
+namespace {
+
+struct Options {
+  int fd = -1;
+  int slot = 0;
+  long max_requests = 0;  // 0: never exit on our own
+  std::string config_path;
+  int config_fd = -1;  // the supervisor's validated configuration snapshot
+  bool probes_json = false;
+};
+
+[[noreturn]] void usage(const std::string& message) {
+  std::cerr << "codejail-worker: " << message
+            << "\nusage: codejail-worker --fd N --slot S [--config FILE] [--max-requests M]\n"
+               "       codejail-worker --probes-json [--config FILE]\n";
+  std::exit(2);
+}
+
+long number(const char* text, long lo, long hi, const char* flag) {
+  char* end = nullptr;
+  long v = std::strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || v < lo || v > hi) usage(std::string("bad value for ") + flag);
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--fd") {
+      o.fd = static_cast<int>(number(value(), 3, 65535, "--fd"));
+    } else if (arg == "--slot") {
+      o.slot = static_cast<int>(number(value(), 0, 255, "--slot"));
+    } else if (arg == "--max-requests") {
+      o.max_requests = number(value(), 0, 1L << 40, "--max-requests");
+    } else if (arg == "--config") {
+      o.config_path = value();
+    } else if (arg == "--config-fd") {
+      o.config_fd = static_cast<int>(number(value(), 3, 65535, "--config-fd"));
+    } else if (arg == "--probes-json") {
+      o.probes_json = true;
+    } else {
+      usage("unknown argument " + arg);
+    }
+  }
+  if (!o.probes_json && o.fd < 0) usage("--fd is required");
+  return o;
+}
+
+cjs::Config load(const Options& o) {
+  std::vector<std::string> warnings;
+  if (o.config_fd >= 0) {
+    std::string text;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(o.config_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      if (n > 0) text.append(buf, static_cast<std::size_t>(n));
+    }
+    // Never fall back to defaults silently: an unreadable snapshot is fatal.
+    if (n < 0 || text.empty()) {
+      throw cjs::ConfigError(std::string("cannot read the configuration from fd ") +
+                             std::to_string(o.config_fd) + ": " +
+                             (n < 0 ? std::strerror(errno) : "empty"));
+    }
+    close(o.config_fd);
+    return cjs::parse_config(text, "<configuration from the supervisor>", warnings);
+  }
+  if (o.config_path.empty()) return cjs::default_config();
+  return cjs::load_config_file(o.config_path, warnings);  // the supervisor logged the warnings
+}
+
+int print_probes(cjs::jail::Executor& executor) {
+  cjs::jail::ProbeReport report = cjs::jail::run_startup_probes(executor);
+  cjs::json::Array probes, layers;
+  for (const auto& p : report.probes) {
+    probes.emplace_back(cjs::json::Object{{"name", p.name}, {"passed", p.passed},
+                                          {"reason", p.reason}});
+  }
+  for (const auto& l : executor.layer_states()) {
+    layers.emplace_back(cjs::json::Object{{"name", l.name}, {"active", l.active},
+                                          {"detail", l.detail}});
+  }
+  cjs::json::Object out{{"probes", std::move(probes)}, {"layers", std::move(layers)}};
+  std::cout << cjs::json::render_api(cjs::json::Value(std::move(out))) << "\n";
+  return report.all_passed() ? 0 : 1;
+}
+
+// One request: the acceptor already ran the payload checks; running them
+// again here gives us the parsed payload (and refuses anything malformed).
+cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protocol::Request& req) {
+  cjs::protocol::Response resp;
+  resp.id = req.id;
+  std::vector<std::string> names;
+  std::vector<cjs::jail::UploadedFile> files;
+  for (const auto& [name, content] : req.files) {
+    names.push_back(name);
+    files.push_back({name, content});
+  }
+  cjs::PayloadCheck check = cjs::check_payload(req.payload_text, names);
+  if (!check.payload) {
+    resp.body = cjs::execution_error_body(cjs::json::Value(cjs::json::Object{}),
+                                          cjs::kMachineryFailureEmsg);
+    resp.telemetry_status = "executed.error";
+    resp.failure = "worker refused a request the acceptor accepted: " + check.error.message;
+    return resp;
+  }
+  if (req.log_code) cjs::log::debug("code", {{"code", check.payload->code}});
+  cjs::jail::ExecutionReport report = executor.execute(*check.payload, files);
+  resp.body = std::move(report.body);
+  resp.telemetry_status = report.telemetry_status;
+  resp.has_sandbox_status = report.sandbox_status.has_value();
+  resp.sandbox_status = report.sandbox_status.value_or(0);
+  resp.wall_seconds = report.wall_seconds;
+  resp.stdout_bytes = report.stdout_bytes;
+  resp.stderr_bytes = report.stderr_bytes;
+  resp.stdout_truncated = report.stdout_truncated;
+  resp.stderr_truncated = report.stderr_truncated;
+  resp.failure = report.failure;
+  return resp;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options = parse(argc, argv);
+  // Workers never need the network; the sandboxes below inherit this too.
+  cjs::EgressLock lock = cjs::restrict_own_network();
+  if (!lock.landlock && !lock.seccomp) {
+    cjs::log::warning("cannot forbid outbound connections for this worker",
+                      {{"detail", lock.detail}});
+  }
+  try {
+    cjs::Config config = load(options);
+    if (config.log_code) cjs::log::set_min_level(cjs::log::Level::kDebug);
+    cjs::jail::Executor executor(std::move(config), options.slot);
+    if (options.probes_json) return print_probes(executor);
+
+    const int fd = options.fd;
+    if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
+                                          options.slot, static_cast<std::int32_t>(getpid())}))) {
+      return 1;
+    }
+    for (long served = 0; options.max_requests == 0 || served < options.max_requests; ++served) {
+      cjs::protocol::FrameKind kind;
+      std::string body;
+      if (!cjs::protocol::read_frame(fd, kind, body)) return 0;  // the acceptor went away
+      auto request = kind == cjs::protocol::FrameKind::kRequest
+                         ? cjs::protocol::decode_request(body)
+                         : std::nullopt;
+      if (!request) {
+        cjs::log::error("malformed frame from the acceptor; exiting");
+        return 1;
+      }
+      cjs::protocol::Response response = handle(executor, *request);
+      // Announce the last answer, so the acceptor sends nothing more here.
+      response.last = options.max_requests != 0 && served + 1 == options.max_requests;
+      if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;
+    }
+    return 0;  // recycled: the supervisor starts a fresh worker
+  } catch (const std::exception& e) {
+    cjs::log::error("worker cannot start", {{"error", std::string(e.what())},
+                                             {"slot", cjs::log::number(static_cast<long long>(options.slot))}});
+    return 3;
+  }
+}

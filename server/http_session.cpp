@@ -1,0 +1,174 @@
+#include "server/http_session.h"
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <atomic>
+
+#include "common/json_render.h"
+#include "common/log.h"
+
+namespace cjs::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+std::uint64_t next_session_id() {
+  static std::uint64_t counter = 0;
+  return ++counter;
+}
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ApiHandler& handler,
+                         const SessionLimits& limits, std::function<void()> on_close)
+    : stream_(std::move(socket)),
+      handler_(handler),
+      limits_(limits),
+      on_close_(std::move(on_close)),
+      id_(next_session_id()) {}
+
+HttpSession::~HttpSession() {
+  if (on_close_) on_close_();
+}
+
+void HttpSession::start() { read_header(); }
+
+void HttpSession::stop_after_current() {
+  stopping_ = true;
+  if (!busy_) close();  // idle keep-alive connection: nothing to finish
+}
+
+void HttpSession::read_header() {
+  if (stopping_) return close();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  parser_->body_limit(limits_.max_body_bytes);
+  // The first request gets the header timeout; later ones the idle timeout,
+  // which also bounds how long a quiet keep-alive connection lives.
+  stream_.expires_after(requests_ == 0 ? limits_.header_timeout : limits_.idle_timeout);
+  busy_ = false;
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->on_header(ec);
+                          });
+}
+
+void HttpSession::on_header(beast::error_code ec) {
+  busy_ = true;
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof) {
+    return close();
+  }
+  if (ec == http::error::header_limit) return reply(431, "Request header fields too large", true);
+  // Beast refuses a Content-Length over the body limit while parsing the header.
+  if (ec == http::error::body_limit) return reply(413, "Request body too large", true);
+  if (ec) return reply(400, "Malformed HTTP request", true);
+  const auto& header = parser_->get();
+  std::size_t fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+  if (fields > limits_.max_header_fields) {
+    return reply(431, "Request header fields too large", true);
+  }
+  if (parser_->content_length() && *parser_->content_length() > limits_.max_body_bytes) {
+    return reply(413, "Request body too large", true);
+  }
+  read_body();
+}
+
+void HttpSession::read_body() {
+  // A whole-body deadline, not an idle one: a trickling client cannot hold
+  // the connection beyond it.
+  stream_.expires_after(limits_.body_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->on_body(ec);
+                   });
+}
+
+void HttpSession::on_body(beast::error_code ec) {
+  if (ec == http::error::body_limit) return reply(413, "Request body too large", true);
+  if (ec == beast::error::timeout) return reply(408, "Request timed out", true);
+  if (ec == http::error::end_of_stream || ec == boost::asio::error::connection_reset ||
+      ec == boost::asio::error::eof) {
+    return close();
+  }
+  if (ec) return reply(400, "Malformed HTTP request", true);
+  dispatch();
+}
+
+void HttpSession::dispatch() {
+  ++requests_;
+  auto message = parser_->release();
+  keep_alive_ = message.keep_alive();
+  stream_.expires_never();  // the execution has its own limits
+  ApiRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  if (auto it = message.find(http::field::content_type); it != message.end()) {
+    request.content_type = std::string(it->value());
+  }
+  request.body = std::move(message.body());
+  request.request_id = std::to_string(id_) + "-" + std::to_string(requests_);
+  const bool head = message.method() == http::verb::head;
+  const unsigned version = message.version();
+  handler_.handle(std::move(request), [self = shared_from_this(), head, version](ApiResponse r) {
+    http::response<http::string_body> response{static_cast<http::status>(r.status), version};
+    response.set(http::field::server, "codejail-service");
+    if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) response.set(name, value);
+    response.body() = head ? std::string() : std::move(r.body);
+    response.keep_alive(self->keep_alive_ && !self->stopping_);
+    response.prepare_payload();
+    self->send(std::move(response));
+  });
+}
+
+void HttpSession::reply(int status, std::string body, bool close_after) {
+  http::response<http::string_body> response{static_cast<http::status>(status), 11};
+  response.set(http::field::server, "codejail-service");
+  response.set(http::field::content_type, "application/json");
+  response.body() = "{\"detail\":" + json::quote_api(body) + "}";
+  keep_alive_ = !close_after;
+  linger_ = close_after;
+  response.keep_alive(!close_after);
+  response.prepare_payload();
+  send(std::move(response));
+}
+
+void HttpSession::send(http::response<http::string_body> response) {
+  auto shared = std::make_shared<http::response<http::string_body>>(std::move(response));
+  stream_.expires_after(limits_.write_timeout);
+  http::async_write(stream_, *shared,
+                    [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
+                      if (!ec && self->linger_) return self->linger_close();
+                      if (ec || !shared->keep_alive()) return self->close();
+                      self->read_header();
+                    });
+}
+
+void HttpSession::linger_close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds(5));
+  discard_input();
+}
+
+void HttpSession::discard_input() {
+  stream_.async_read_some(boost::asio::buffer(discard_buffer_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->discarded_ += n;
+                            // Bounded: at most one more maximal body, 5 s.
+                            if (ec || self->discarded_ > self->limits_.max_body_bytes + (1u << 20)) {
+                              return self->close();
+                            }
+                            self->discard_input();
+                          });
+}
+
+void HttpSession::close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace cjs::server

@@ -1,0 +1,72 @@
+// One HTTP/1.1 connection (after the Boost.Beast server examples): read a
+// request with header and body limits and timeouts, hand it to the
+// ApiHandler, write the answer, repeat while keep-alive holds.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "server/api_handler.h"
+
+namespace cjs::server {
+
+struct SessionLimits {
+  std::size_t max_body_bytes = 32u << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_fields = 100;
+  std::chrono::seconds header_timeout{10};   // slowloris: the whole header
+  std::chrono::seconds body_timeout{60};     // the whole body (32 MiB at slow links)
+  std::chrono::seconds idle_timeout{30};     // keep-alive between requests
+  std::chrono::seconds write_timeout{60};
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket socket, ApiHandler& handler,
+              const SessionLimits& limits, std::function<void()> on_close);
+  ~HttpSession();
+  void start();
+  // Drain: finish the current exchange, then close instead of keeping alive.
+  void stop_after_current();
+
+ private:
+  void read_header();
+  void on_header(boost::beast::error_code ec);
+  void read_body();
+  void on_body(boost::beast::error_code ec);
+  void dispatch();
+  void reply(int status, std::string body, bool close);
+  void send(boost::beast::http::response<boost::beast::http::string_body> response);
+  void close();
+  // After an early error answer: stop sending, then read and discard what
+  // the client is still sending (bounded), so it can read our answer
+  // instead of failing with a reset.
+  void linger_close();
+  void discard_input();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  ApiHandler& handler_;
+  const SessionLimits& limits_;
+  std::function<void()> on_close_;
+  bool keep_alive_ = false;
+  bool stopping_ = false;
+  bool busy_ = false;
+  bool linger_ = false;            // close with linger_close() after the answer
+  std::size_t discarded_ = 0;
+  std::array<char, 64 * 1024> discard_buffer_{};
+  std::uint64_t id_;
+  std::uint64_t requests_ = 0;
+};
+
+}  // namespace cjs::server

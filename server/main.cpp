@@ -1,0 +1,143 @@
+// codejail-service: the HTTP service. See server/supervisor.h for the
+// process model and README.md for operating it.
+
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "server/supervisor.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: codejail-service [OPTIONS]
+
+Runs Python from course problems in a sandbox, behind the Open edX
+codejail-service v0 API (POST /api/v0/code-exec, GET /health/, GET /metrics).
+
+Options:
+  --config FILE        YAML configuration (default: $CODEJAIL_SERVICE_CFG if set,
+                       else the embedded default; see --print-default-config)
+  --bind HOST:PORT     listen address (default 127.0.0.1:8550)
+  --workers N          jail worker processes (default 4)
+  --max-requests N     executions before a worker is replaced (default 1000; 0 never)
+  --worker-binary PATH codejail-worker to exec (default: next to this binary)
+  --print-default-config
+                       print the embedded default configuration and exit
+  -h, --help           show this help and exit
+  --version            show the version and exit
+
+Signals: SIGTERM/SIGINT drain in-flight requests, then exit; SIGHUP re-reads
+the configuration file for workers started from then on.
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "codejail-service: " << message << "\n(try --help)\n";
+  std::exit(2);
+}
+
+long number(const std::string& text, long lo, long hi, const std::string& flag) {
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < lo || v > hi) usage_error("bad value for " + flag);
+  return v;
+}
+
+std::string default_worker_binary() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "codejail-worker";
+  std::string path(self, static_cast<std::size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + "codejail-worker";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, bind, worker_binary = default_worker_binary();
+  long workers = -1, max_requests = -1;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "codejail-service " << CJS_VERSION << "\n";
+      return 0;
+    } else if (arg == "--print-default-config") {
+      std::cout << cjs::default_config_yaml();
+      return 0;
+    } else if (arg == "--config") {
+      config_path = value();
+    } else if (arg == "--bind") {
+      bind = value();
+    } else if (arg == "--workers") {
+      workers = number(value(), 1, 256, arg);
+    } else if (arg == "--max-requests") {
+      max_requests = number(value(), 0, INT_MAX, arg);
+    } else if (arg == "--worker-binary") {
+      worker_binary = value();
+    } else {
+      usage_error("unknown option " + arg);
+    }
+  }
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("CODEJAIL_SERVICE_CFG"); env != nullptr && *env) {
+      config_path = env;
+    }
+  }
+
+  cjs::server::SupervisorOptions options;
+  try {
+    std::vector<std::string> warnings;
+    if (config_path.empty()) {
+      options.config_yaml = std::string(cjs::default_config_yaml());
+      options.config = cjs::default_config();
+    } else {
+      std::ifstream in(config_path, std::ios::binary);
+      if (!in) throw cjs::ConfigError(config_path + ": cannot read the configuration file");
+      std::stringstream text;
+      text << in.rdbuf();
+      options.config_yaml = text.str();
+      options.config = cjs::parse_config(options.config_yaml, config_path, warnings);
+      // Workers refuse an empty snapshot (it would mean a lost one); an
+      // empty file parses the same as a comment.
+      if (options.config_yaml.empty()) options.config_yaml = "# (empty configuration file)\n";
+      options.config_path = config_path;
+    }
+    for (const auto& w : warnings) cjs::log::warning(w, {{"config", options.config.source}});
+    // Command-line flags win over the file (the acceptor reads them from here).
+    if (!bind.empty()) {
+      std::vector<std::string> ignored;
+      options.config.bind =
+          cjs::parse_config("CODEJAIL_SERVICE: {bind: \"" + bind + "\"}", "--bind", ignored).bind;
+    }
+    if (workers > 0) options.config.workers = static_cast<int>(workers);
+    if (max_requests >= 0) options.config.max_requests = static_cast<int>(max_requests);
+  } catch (const cjs::ConfigError& e) {
+    std::cerr << "codejail-service: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  if (access(options.worker_binary.c_str(), X_OK) != 0 && access(worker_binary.c_str(), X_OK) != 0) {
+    std::cerr << "codejail-service: cannot execute the worker binary " << worker_binary << "\n";
+    return 2;
+  }
+  options.worker_binary = worker_binary;
+  cjs::log::info("starting", {{"version", CJS_VERSION},
+                              {"config", options.config.source},
+                              {"bind", options.config.bind},
+                              {"workers", cjs::log::number(static_cast<long long>(options.config.workers))}});
+  return cjs::server::run_supervisor(std::move(options));
+}

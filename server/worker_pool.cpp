@@ -1,0 +1,172 @@
+#include "server/worker_pool.h"
+
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace cjs::server {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+WorkerPool::WorkerPool(asio::io_context& io, PoolSettings settings, Metrics& metrics)
+    : io_(io), settings_(settings), metrics_(metrics) {}
+
+std::size_t WorkerPool::workers() const {
+  return static_cast<std::size_t>(std::count_if(
+      workers_.begin(), workers_.end(), [](const auto& w) { return w->ready && !w->retiring; }));
+}
+
+std::size_t WorkerPool::busy() const {
+  return static_cast<std::size_t>(std::count_if(
+      workers_.begin(), workers_.end(), [](const auto& w) { return w->current != nullptr; }));
+}
+
+void WorkerPool::update_gauges() {
+  metrics_.set_workers(workers());
+  metrics_.set_busy_workers(busy());
+  metrics_.set_queue_depth(queue_.size());
+}
+
+void WorkerPool::add_worker(int fd) {
+  auto worker = std::make_shared<Worker>(io_);
+  boost::system::error_code ec;
+  worker->socket.assign(asio::local::stream_protocol(), fd, ec);
+  if (ec) {
+    log::error("cannot adopt a worker socket", {{"error", ec.message()}});
+    return;
+  }
+  workers_.push_back(worker);
+  read_more(worker);
+}
+
+void WorkerPool::submit(protocol::Request request, PoolCallback done) {
+  if (queue_.size() >= settings_.queue_limit) {
+    PoolOutcome outcome;
+    outcome.kind = PoolOutcome::kQueueFull;
+    asio::post(io_, [done = std::move(done), outcome]() mutable { done(std::move(outcome)); });
+    return;
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->request = std::move(request);
+  pending->done = std::move(done);
+  pending->enqueued = Clock::now();
+  pending->timer = std::make_unique<asio::steady_timer>(io_, settings_.queue_timeout);
+  std::weak_ptr<Pending> weak = pending;
+  pending->timer->async_wait([this, weak](const boost::system::error_code& ec) {
+    auto p = weak.lock();
+    if (ec || !p) return;
+    auto it = std::find(queue_.begin(), queue_.end(), p);
+    if (it == queue_.end()) return;  // already running
+    queue_.erase(it);
+    update_gauges();
+    PoolOutcome outcome;
+    outcome.kind = PoolOutcome::kQueueTimeout;
+    outcome.queue_seconds = std::chrono::duration<double>(Clock::now() - p->enqueued).count();
+    p->done(std::move(outcome));
+  });
+  queue_.push_back(std::move(pending));
+  dispatch();
+}
+
+void WorkerPool::dispatch() {
+  for (auto& worker : workers_) {
+    if (queue_.empty()) break;
+    if (!worker->ready || worker->retiring || worker->current) continue;
+    auto pending = queue_.front();
+    queue_.pop_front();
+    pending->timer->cancel();
+    start(worker, std::move(pending));
+  }
+  update_gauges();
+}
+
+void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending) {
+  worker->current = std::move(pending);
+  worker->outgoing = protocol::encode(worker->current->request);
+  // The request body may be large; the worker holds its own copy now.
+  worker->current->request.files.clear();
+  asio::async_write(worker->socket, asio::buffer(worker->outgoing),
+                    [this, worker](const boost::system::error_code& ec, std::size_t) {
+                      worker->outgoing.clear();
+                      worker->outgoing.shrink_to_fit();
+                      if (ec) drop(worker, "write failed");
+                    });
+}
+
+void WorkerPool::read_more(const std::shared_ptr<Worker>& worker) {
+  worker->socket.async_read_some(
+      asio::buffer(worker->buffer),
+      [this, worker](const boost::system::error_code& ec, std::size_t n) {
+        if (ec) {
+          drop(worker, ec == asio::error::eof ? "closed" : "read failed");
+          return;
+        }
+        worker->reader.feed(std::string_view(worker->buffer.data(), n));
+        bool bad = false;
+        while (auto frame = worker->reader.next(bad)) on_frame(worker, frame->first, frame->second);
+        if (bad) {
+          drop(worker, "malformed frame");
+          return;
+        }
+        read_more(worker);
+      });
+}
+
+void WorkerPool::on_frame(const std::shared_ptr<Worker>& worker, protocol::FrameKind kind,
+                          std::string& body) {
+  if (kind == protocol::FrameKind::kHello) {
+    if (auto hello = protocol::decode_hello(body)) {
+      worker->ready = true;
+      worker->slot = hello->slot;
+      worker->pid = hello->pid;
+      log::debug("worker ready", {{"slot", log::number(static_cast<long long>(hello->slot))},
+                                  {"worker_pid", log::number(static_cast<long long>(hello->pid))}});
+      dispatch();
+    }
+    return;
+  }
+  auto response = kind == protocol::FrameKind::kResponse ? protocol::decode_response(body)
+                                                         : std::nullopt;
+  if (!response || !worker->current || response->id != worker->current->request.id) {
+    drop(worker, "unexpected frame");
+    return;
+  }
+  auto pending = std::move(worker->current);
+  worker->current.reset();
+  worker->retiring = response->last;
+  PoolOutcome outcome;
+  outcome.kind = PoolOutcome::kAnswered;
+  outcome.response = std::move(*response);
+  pending->done(std::move(outcome));
+  dispatch();
+}
+
+void WorkerPool::drop(const std::shared_ptr<Worker>& worker, const char* why) {
+  auto it = std::find(workers_.begin(), workers_.end(), worker);
+  if (it == workers_.end()) return;  // already dropped
+  workers_.erase(it);
+  boost::system::error_code ignored;
+  worker->socket.close(ignored);
+  // A worker that leaves while idle finished its max-requests (or died
+  // between requests); one that leaves mid-request crashed.
+  if (!worker->current) metrics_.record_worker_recycle();
+  if (worker->current) {
+    metrics_.record_worker_crash();
+    log::error("worker went away during a request",
+               {{"slot", log::number(static_cast<long long>(worker->slot))},
+                {"worker_pid", log::number(static_cast<long long>(worker->pid))},
+                {"reason", std::string(why)}});
+    auto pending = std::move(worker->current);
+    worker->current.reset();
+    PoolOutcome outcome;
+    outcome.kind = PoolOutcome::kWorkerDied;
+    pending->done(std::move(outcome));
+  }
+  update_gauges();
+  dispatch();
+}
+
+}  // namespace cjs::server

@@ -1,0 +1,90 @@
+// The acceptor's view of the jail workers: one Unix socket per worker, one
+// request per worker at a time, and a bounded queue in front of them.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/worker_protocol.h"
+#include "server/metrics.h"
+
+namespace cjs::server {
+
+struct PoolOutcome {
+  enum Kind {
+    kAnswered,     // `response` holds the worker's answer
+    kWorkerDied,   // the worker went away mid-request
+    kQueueFull,    // every worker busy and the queue full
+    kQueueTimeout, // waited longer than the queue timeout
+  };
+  Kind kind = kAnswered;
+  protocol::Response response;
+  double queue_seconds = 0;
+};
+
+using PoolCallback = std::function<void(PoolOutcome)>;
+
+struct PoolSettings {
+  std::size_t queue_limit = 64;
+  std::chrono::milliseconds queue_timeout{10000};
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(boost::asio::io_context& io, PoolSettings settings, Metrics& metrics);
+
+  // Adopts a connected worker socket (from the supervisor); the worker
+  // becomes available once its hello arrives.
+  void add_worker(int fd);
+
+  // Queues `request`; `done` is called exactly once, on the io_context.
+  void submit(protocol::Request request, PoolCallback done);
+
+  std::size_t workers() const;
+  std::size_t busy() const;
+  std::size_t queued() const { return queue_.size(); }
+  bool idle() const { return busy() == 0 && queue_.empty(); }
+
+ private:
+  struct Pending {
+    protocol::Request request;
+    PoolCallback done;
+    std::chrono::steady_clock::time_point enqueued;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  struct Worker {
+    explicit Worker(boost::asio::io_context& io) : socket(io) {}
+    boost::asio::local::stream_protocol::socket socket;
+    protocol::FrameReader reader;
+    std::vector<char> buffer = std::vector<char>(64 * 1024);
+    bool ready = false;    // hello received
+    bool retiring = false; // sent its last answer; only its EOF is expected
+    std::int32_t slot = -1, pid = 0;
+    std::shared_ptr<Pending> current;
+    std::string outgoing;  // the frame being written
+  };
+
+  void dispatch();
+  void start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending);
+  void read_more(const std::shared_ptr<Worker>& worker);
+  void on_frame(const std::shared_ptr<Worker>& worker, protocol::FrameKind kind,
+                std::string& body);
+  void drop(const std::shared_ptr<Worker>& worker, const char* why);
+  void update_gauges();
+
+  boost::asio::io_context& io_;
+  PoolSettings settings_;
+  Metrics& metrics_;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  std::vector<std::shared_ptr<Worker>> workers_;
+};
+
+}  // namespace cjs::server

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Process-level tests of codejail-service: what a black-box API suite cannot
+reach (worker crashes, draining, overload, slow and malformed clients,
+privilege separation). Each test starts its own service on a free loopback
+port from the build directory given as the first argument.
+
+Run (as root, inside a loopback-only network namespace):
+    test/service/test_service.py <build dir>
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+BUILD = None  # set from argv
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def sandbox_processes():
+    """Processes running as a sandbox uid (61000-61255)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if 61000 <= os.stat("/proc/" + entry).st_uid <= 61255:
+                    found.append(int(entry))
+            except FileNotFoundError:
+                pass
+    return found
+
+
+class Service:
+    def __init__(self, config_text=None, workers=2, extra=()):
+        self.port = free_port()
+        self.tmp = tempfile.mkdtemp(prefix="cjs-service-test-")
+        args = [os.path.join(BUILD, "codejail-service"), "--bind", "127.0.0.1:%d" % self.port,
+                "--workers", str(workers), *extra]
+        if config_text is not None:
+            self.config = os.path.join(self.tmp, "config.yaml")
+            with open(self.config, "w") as f:
+                f.write(config_text)
+            args += ["--config", self.config]
+        self.log = open(os.path.join(self.tmp, "service.log"), "w+")
+        env = dict(os.environ, CJS_TEST_ENV_LEAKAGE="yes")
+        env.pop("CODEJAIL_SERVICE_CFG", None)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if self.request("GET", "/health/")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError("service did not become healthy:\n" + self.logs())
+
+    def logs(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def execute(self, code, globals_dict=None, timeout=10):
+        body = urllib.parse.urlencode(
+            {"payload": json.dumps({"code": code, "globals_dict": globals_dict or {}})})
+        return self.request("POST", "/api/v0/code-exec", body,
+                            {"Content-Type": "application/x-www-form-urlencoded"}, timeout)
+
+    def workers(self):
+        found = []
+        for p in children(self.proc.pid):
+            try:
+                with open("/proc/%d/cmdline" % p, "rb") as f:
+                    if b"codejail-worker" in f.read():
+                        found.append(p)
+            except FileNotFoundError:
+                pass
+        return found
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+LONG_LIMITS = """CODEJAIL_ENABLED: true
+CODE_JAIL:
+  limits: {CPU: 10, REALTIME: 10}
+"""
+
+
+class ServiceTest(unittest.TestCase):
+    def start(self, *args, **kwargs):
+        service = Service(*args, **kwargs)
+        self.addCleanup(service.stop)
+        return service
+
+    def test_process_model_and_privilege_separation(self):
+        service = self.start()
+        acceptors = [p for p in children(service.proc.pid) if p not in service.workers()]
+        self.assertEqual(len(acceptors), 1)
+        with open("/proc/%d/status" % acceptors[0]) as f:
+            status = f.read()
+        self.assertRegex(status, r"Uid:\s+%d\s" % __import__("pwd").getpwnam("codejail").pw_uid)
+        self.assertRegex(status, r"CapEff:\s+0+\n")
+        self.assertRegex(status, r"CapBnd:\s+0+\n")
+        self.assertEqual(len(service.workers()), 2)
+
+    def test_worker_killed_mid_request_gets_see_logs_and_the_pool_recovers(self):
+        service = self.start(LONG_LIMITS)
+        result = {}
+
+        def slow():
+            result["answer"] = service.execute("import time\ntime.sleep(4)", {"k": 1})
+
+        import threading
+        thread = threading.Thread(target=slow)
+        thread.start()
+        busy = None
+        deadline = time.time() + 5
+        while busy is None and time.time() < deadline:
+            busy = next((w for w in service.workers() if children(w)), None)
+            time.sleep(0.05)
+        self.assertIsNotNone(busy, "no worker picked up the request")
+        os.kill(busy, signal.SIGKILL)
+        thread.join(10)
+        status, body, headers = result["answer"]
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body), {"globals_dict": {"k": 1},
+                                            "emsg": "Couldn't execute sandboxed code: See logs."})
+        # The sandbox of the dead worker died with it (teardown takes a moment).
+        deadline = time.time() + 5
+        while sandbox_processes() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(sandbox_processes(), [])
+        # The pool is whole again and serves.
+        deadline = time.time() + 10
+        while len(service.workers()) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(len(service.workers()), 2)
+        for _ in range(3):
+            self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
+        metrics = service.request("GET", "/metrics")[1].decode()
+        self.assertIn("codejail_worker_crashes_total 1", metrics)
+
+    def test_sigterm_drains_in_flight_requests(self):
+        service = self.start(LONG_LIMITS)
+        import threading
+        result = {}
+        thread = threading.Thread(
+            target=lambda: result.setdefault("r", service.execute("import time\ntime.sleep(1.5)\nx = 5")))
+        thread.start()
+        time.sleep(0.5)
+        service.proc.send_signal(signal.SIGTERM)
+        thread.join(10)
+        self.assertEqual(result["r"][0], 200)
+        self.assertEqual(result["r"][1], b'{"globals_dict":{"x":5}}')
+        self.assertEqual(service.proc.wait(30), 0)
+        with self.assertRaises(OSError):
+            service.request("GET", "/health/", timeout=1)
+
+    def test_overload_answers_503_with_retry_after(self):
+        config = LONG_LIMITS + "CODEJAIL_SERVICE:\n  queue_limit: 1\n  queue_timeout_seconds: 5\n"
+        service = self.start(config, workers=1)
+        import threading
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(
+            service.execute("import time\ntime.sleep(1)"))) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        statuses = sorted(r[0] for r in results)
+        self.assertIn(200, statuses)
+        self.assertIn(503, statuses)
+        for status, body, headers in results:
+            if status == 503:
+                self.assertEqual(headers.get("Retry-After"), "1")
+                self.assertEqual(headers.get("Content-Type"), "application/json")
+                self.assertIn("error", json.loads(body))
+
+    def test_queue_timeout_answers_503(self):
+        config = LONG_LIMITS + "CODEJAIL_SERVICE:\n  queue_limit: 10\n  queue_timeout_seconds: 0.5\n"
+        service = self.start(config, workers=1)
+        import threading
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(
+            service.execute("import time\ntime.sleep(1.5)"))) for _ in range(2)]
+        for t in threads:
+            t.start()
+            time.sleep(0.1)
+        for t in threads:
+            t.join(20)
+        self.assertEqual(sorted(r[0] for r in results), [200, 503])
+
+    def test_malformed_http_gets_a_clean_400(self):
+        service = self.start()
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as s:
+            s.sendall(b"GARBAGE\x00 / HTTP/9.9\r\n\r\n")
+            data = s.recv(65536)
+        self.assertTrue(data.startswith(b"HTTP/1.1 400"), data)
+        self.assertIn(b"Content-Type: application/json", data)
+        self.assertEqual(service.execute("x = 1")[0], 200)
+
+    def test_oversized_body_gets_413(self):
+        service = self.start("CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_body_bytes: 1048576}\n")
+        body = b"payload=" + b"a" * (2 << 20)
+        status, data, _ = service.request(
+            "POST", "/api/v0/code-exec", body,
+            {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 413)
+        self.assertIn("detail", json.loads(data))
+
+    def test_too_many_header_fields_are_refused(self):
+        service = self.start()
+        headers = {"X-Field-%d" % i: "v" for i in range(150)}
+        status, _, _ = service.request("GET", "/health/", headers=headers)
+        self.assertEqual(status, 431)
+
+    def test_slowloris_header_is_cut_off(self):
+        service = self.start()
+        s = socket.create_connection(("127.0.0.1", service.port), timeout=30)
+        s.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n")
+        start = time.time()
+        # Trickle a header byte per second; the 10 s header deadline ends it.
+        try:
+            while time.time() - start < 25:
+                s.sendall(b"X")
+                time.sleep(1)
+                s.settimeout(0.01)
+                try:
+                    if s.recv(1) == b"":
+                        break
+                except socket.timeout:
+                    pass
+                s.settimeout(30)
+        except OSError:
+            pass
+        elapsed = time.time() - start
+        s.close()
+        self.assertLess(elapsed, 15)
+        self.assertEqual(service.request("GET", "/health/")[0], 200)
+
+    def test_sighup_reloads_the_config_for_new_workers(self):
+        service = self.start("CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_requests: 1, max_requests_jitter: 0}\n",
+                             workers=1)
+        self.assertIn(b"-9", service.execute("import time\ntime.sleep(1.5)")[1])
+        with open(service.config, "w") as f:
+            f.write(LONG_LIMITS + "CODEJAIL_SERVICE: {max_requests: 1, max_requests_jitter: 0}\n")
+        service.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        # The worker that served the first request has recycled (max 1); the
+        # next worker started after the reload.
+        service.execute("x = 1")
+        self.assertEqual(service.execute("import time\ntime.sleep(1.5)\nx = 2")[1],
+                         b'{"globals_dict":{"x":2}}')
+        self.assertIn("configuration reloaded", service.logs())
+
+    def test_workers_recycle_after_max_requests(self):
+        service = self.start("CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_requests: 2, max_requests_jitter: 0}\n",
+                             workers=1)
+        first = service.workers()
+        for i in range(5):
+            self.assertEqual(service.execute("x = %d" % i)[1], b'{"globals_dict":{"x":%d}}' % i)
+        time.sleep(0.3)
+        self.assertNotEqual(first, service.workers())
+        metrics = service.request("GET", "/metrics")[1].decode()
+        self.assertRegex(metrics, r"codejail_worker_recycles_total [12]\n")
+        self.assertIn("codejail_worker_crashes_total 0", metrics)
+
+    def test_logs_are_json_lines_without_code(self):
+        service = self.start()
+        service.execute("secret_marker_xyz = 1")
+        service.stop()
+        lines = [l for l in service_logs_lines(service) if l.strip()]
+        self.assertTrue(lines)
+        for line in lines:
+            json.loads(line)
+        self.assertNotIn("secret_marker_xyz", "\n".join(lines))
+        self.assertTrue(any('"codejail.exec.status":"executed.success"' in l for l in lines))
+
+
+def service_logs_lines(service):
+    with open(service.log.name) as f:
+        return f.read().splitlines()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_service.py <build dir>")
+    BUILD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(argv=[sys.argv[0]] + sys.argv[1:], verbosity=2)
