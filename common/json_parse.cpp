@@ -13,77 +13,13 @@
 #include <vector>
 
 #include "common/python_repr.h"
+#include "common/utf8.h"
 
 namespace cjs::json {
 namespace {
 
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
-
 // CPython's default sys.get_int_max_str_digits() (PEP 651 hardening, 3.11).
 constexpr std::size_t kMaxIntDigits = 4300;
-
-// One decoding step of Python's UTF-8 decoder with errors="replace": a valid
-// sequence, or the maximal invalid subpart that becomes a single U+FFFD.
-struct Utf8Step {
-  std::size_t length;
-  bool valid;
-};
-
-Utf8Step utf8_step(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  if (lead < 0x80) return {1, true};
-  std::size_t continuations = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    continuations = 1;
-  } else if (lead == 0xE0) {
-    continuations = 2;
-    low = 0xA0;  // overlong otherwise
-  } else if (lead == 0xED) {
-    continuations = 2;
-    high = 0x9F;  // surrogates are not valid UTF-8
-  } else if (lead >= 0xE1 && lead <= 0xEF) {
-    continuations = 2;
-  } else if (lead == 0xF0) {
-    continuations = 3;
-    low = 0x90;
-  } else if (lead >= 0xF1 && lead <= 0xF3) {
-    continuations = 3;
-  } else if (lead == 0xF4) {
-    continuations = 3;
-    high = 0x8F;  // beyond U+10FFFF otherwise
-  } else {
-    return {1, false};
-  }
-  for (std::size_t n = 1; n <= continuations; ++n) {
-    if (i + n >= text.size()) return {n, false};
-    const auto byte = static_cast<unsigned char>(text[i + n]);
-    if (byte < low || byte > high) return {n, false};
-    low = 0x80;
-    high = 0xBF;
-  }
-  return {continuations + 1, true};
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  // Surrogates take the generic 3-byte form: that is what WTF-8 means.
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
@@ -413,7 +349,7 @@ std::string Parser::parse_string() {
       const Utf8Step step = utf8_step(text_, i);
       if (!step.valid) {
         out.append(text_, run, i - run);
-        out += kReplacementChar;
+        out += kUtf8Replacement;
         run = i + step.length;
       }
       i += step.length;

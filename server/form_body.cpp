@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace cjs::server {
 namespace {
 
@@ -50,72 +52,11 @@ FormParse failure(string detail) {
 
 enum class Codec { kUtf8, kLatin1, kAscii };
 
-void append_utf8(string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-constexpr string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 when it is
-// ill-formed; then *bad is the length of the maximal ill-formed subpart, the
-// unit CPython's decoder replaces with one U+FFFD (errors='replace').
-size_t utf8_sequence(string_view s, size_t i, size_t* bad) {
-  const unsigned char lead = byte_at(s, i);
-  if (lead < 0x80) return 1;
-  size_t need = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    need = 1;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    need = 2;
-    if (lead == 0xE0) lo = 0xA0;  // overlong
-    if (lead == 0xED) hi = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    need = 3;
-    if (lead == 0xF0) lo = 0x90;  // overlong
-    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    *bad = 1;
-    return 0;
-  }
-  for (size_t k = 1; k <= need; ++k) {
-    // A truncated sequence at the very end is one error ("unexpected end").
-    if (i + k >= s.size()) {
-      *bad = k;
-      return 0;
-    }
-    const unsigned char next = byte_at(s, i + k);
-    if (next < lo || next > hi) {
-      *bad = k;
-      return 0;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return need + 1;
-}
-
 bool is_valid_utf8(string_view s) {
-  size_t bad = 0;
   for (size_t i = 0; i < s.size();) {
-    const size_t len = utf8_sequence(s, i, &bad);
-    if (len == 0) return false;
-    i += len;
+    const Utf8Step step = utf8_step(s, i);
+    if (!step.valid) return false;
+    i += step.length;
   }
   return true;
 }
@@ -130,15 +71,13 @@ void decode_into(string_view bytes, Codec codec, string& out) {
   switch (codec) {
     case Codec::kUtf8:
       for (size_t i = 0; i < bytes.size();) {
-        size_t bad = 0;
-        const size_t len = utf8_sequence(bytes, i, &bad);
-        if (len == 0) {
-          out += kReplacement;
-          i += bad;
+        const Utf8Step step = utf8_step(bytes, i);
+        if (step.valid) {
+          out.append(bytes.substr(i, step.length));
         } else {
-          out.append(bytes.substr(i, len));
-          i += len;
+          out += kUtf8Replacement;
         }
+        i += step.length;
       }
       break;
     case Codec::kLatin1:
@@ -149,7 +88,7 @@ void decode_into(string_view bytes, Codec codec, string& out) {
         if (static_cast<unsigned char>(ch) < 0x80) {
           out += ch;
         } else {
-          out += kReplacement;
+          out += kUtf8Replacement;
         }
       }
       break;
@@ -194,15 +133,13 @@ std::optional<Codec> lookup_codec(string_view name) {
   string norm;
   bool punct = false;
   for (size_t i = 0; i < name.size();) {
-    size_t bad = 0;
-    size_t len = utf8_sequence(name, i, &bad);
+    const Utf8Step step = utf8_step(name, i);
+    const size_t len = step.length;
     // str.isalnum() for non-ASCII: exact in Latin-1, assumed beyond.
-    bool alnum = false;
-    if (len == 0) {
-      len = bad;
-    } else if (len == 1) {
+    bool alnum = false;  // invalid bytes are not alphanumeric
+    if (step.valid && len == 1) {
       alnum = is_ascii_alnum(name[i]) || name[i] == '.';
-    } else {
+    } else if (step.valid) {
       const char32_t cp = code_point(name, i, len);
       alnum = cp > 0xFF || cp == 0xAA || cp == 0xB2 || cp == 0xB3 || cp == 0xB5 || cp == 0xB9 ||
               cp == 0xBA || (cp >= 0xBC && cp <= 0xBE) || (cp >= 0xC0 && cp != 0xD7 && cp != 0xF7);
@@ -278,17 +215,18 @@ string_view py_strip(string_view s) {
   size_t begin = 0;
   size_t end = s.size();
   while (begin < end) {
-    size_t bad = 0;
-    const size_t len = utf8_sequence(s.substr(0, end), begin, &bad);
-    if (len == 0 || !is_py_space(code_point(s, begin, len))) break;
-    begin += len;
+    const Utf8Step step = utf8_step(s.substr(0, end), begin);
+    if (!step.valid || !is_py_space(code_point(s, begin, step.length))) break;
+    begin += step.length;
   }
   while (end > begin) {
     size_t start = end - 1;
     while (start > begin && end - start < 4 && (byte_at(s, start) & 0xC0) == 0x80) --start;
-    size_t bad = 0;
-    const size_t len = utf8_sequence(s.substr(0, end), start, &bad);
-    if (len != end - start || !is_py_space(code_point(s, start, len))) break;
+    const Utf8Step step = utf8_step(s.substr(0, end), start);
+    if (!step.valid || step.length != end - start ||
+        !is_py_space(code_point(s, start, step.length))) {
+      break;
+    }
     end = start;
   }
   return s.substr(begin, end - begin);

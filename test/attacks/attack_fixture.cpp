@@ -2,27 +2,17 @@
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
-#include "common/json_parse.h"
 #include "common/json_render.h"
 #include "common/payload.h"
 #include "jail/sabotage.h"
@@ -110,36 +100,17 @@ jail::Executor make_executor(const Config& config, int slot) {
 
 std::string payload_json(std::string_view code, std::string_view globals_json,
                          const RunArgs& args) {
-  std::string out = "{\"code\":" + json::render_ascii(json::Value(std::string(code))) +
-                    ",\"globals_dict\":" + std::string(globals_json);
-  if (!args.python_path.empty()) {
-    out += ",\"python_path\":[";
-    for (std::size_t i = 0; i < args.python_path.size(); ++i) {
-      if (i > 0) out += ",";
-      out += json::render_ascii(json::Value(args.python_path[i]));
-    }
-    out += "]";
-  }
-  if (args.limit_overrides_context) {
-    out += ",\"limit_overrides_context\":" +
-           json::render_ascii(json::Value(*args.limit_overrides_context));
-  }
-  out += "}";
-  return out;
+  return test::payload_json(code, globals_json, args.python_path, args.limit_overrides_context);
 }
 
 Outcome run(jail::Executor& executor, std::string_view code, std::string_view globals_json,
             const RunArgs& args) {
   std::vector<std::string> names;
   for (const auto& f : args.files) names.push_back(f.name);
-  const std::string text = payload_json(code, globals_json, args);
-  PayloadCheck check = check_payload(text, names);
-  INFO("payload: " << text.substr(0, 500));
-  INFO("refusal: " << check.error.message);
-  REQUIRE(check.payload.has_value());
+  const ExecPayload payload = test::accepted_payload(payload_json(code, globals_json, args), names);
   Outcome outcome;
   const auto start = std::chrono::steady_clock::now();
-  outcome.report = executor.execute(*check.payload, args.files);
+  outcome.report = executor.execute(payload, args.files);
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return outcome;
@@ -152,24 +123,6 @@ void expect_clean_next_run(jail::Executor& executor) {
 }
 
 // -------------------------------------------------------------- bodies ---
-
-json::Object parse_body(const std::string& body) {
-  json::ParseResult parsed = json::parse(body);
-  INFO("body: " << body.substr(0, 2000));
-  INFO("parse error: " << parsed.error.message);
-  REQUIRE(parsed.value.has_value());
-  REQUIRE(parsed.value->is_object());
-  return parsed.value->as_object();
-}
-
-std::optional<std::string> emsg_of(const std::string& body) {
-  json::Object object = parse_body(body);
-  const json::Value* e = json::find_member(object, "emsg");
-  if (e == nullptr) return std::nullopt;
-  INFO("body: " << body.substr(0, 2000));
-  REQUIRE(e->is_string());
-  return e->as_string();
-}
 
 std::string emsg(const Outcome& outcome) {
   auto e = emsg_of(outcome.body());
@@ -231,11 +184,6 @@ std::vector<std::string> global_strs(const std::string& body, std::string_view k
   return out;
 }
 
-std::string normalize_sandbox_dir(std::string text) {
-  static const std::regex kDir("/tmp/codejail-[a-z0-9_]{8}");
-  return std::regex_replace(text, kDir, "/tmp/codejail-XXXXXXXX");
-}
-
 std::string silent_kill_emsg(int status) {
   return "Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: " +
          std::to_string(status);
@@ -283,33 +231,9 @@ std::string py_str(std::string_view text) {
 
 // ------------------------------------------------------------ processes ---
 
-namespace {
-
-std::vector<pid_t> all_pids() {
-  std::vector<pid_t> pids;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return pids;
-  while (dirent* e = readdir(d)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (pid > 0 && *end == '\0') pids.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(d);
-  return pids;
-}
-
-}  // namespace
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::vector<pid_t> processes_of_uid(uid_t uid) {
   std::vector<pid_t> found;
-  for (pid_t pid : all_pids()) {
+  for (pid_t pid : test::all_pids()) {
     std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
     std::string line;
     while (std::getline(status, line)) {
@@ -324,20 +248,6 @@ std::vector<pid_t> processes_of_uid(uid_t uid) {
   return found;
 }
 
-std::vector<pid_t> processes_named(std::string_view comm) {
-  std::vector<pid_t> found;
-  for (pid_t pid : all_pids()) {
-    std::string name = read_file("/proc/" + std::to_string(pid) + "/comm");
-    if (!name.empty() && name.back() == '\n') name.pop_back();
-    if (name == comm) found.push_back(pid);
-  }
-  return found;
-}
-
-void kill_all(const std::vector<pid_t>& pids) {
-  for (pid_t pid : pids) kill(pid, SIGKILL);
-}
-
 bool process_alive(pid_t pid) {
   // A zombie still answers kill(pid, 0): look at its state.
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
@@ -350,9 +260,7 @@ bool process_alive(pid_t pid) {
 ForkedRun start_forked_run(const Config& config, int slot, std::string_view code,
                            std::string_view globals_json) {
   require_isolated_network();
-  const std::string text = payload_json(code, globals_json);
-  PayloadCheck check = check_payload(text, {});
-  REQUIRE(check.payload.has_value());
+  const ExecPayload payload = test::accepted_payload(payload_json(code, globals_json), {});
   int fds[2];
   REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
   std::fflush(nullptr);
@@ -363,7 +271,7 @@ ForkedRun start_forked_run(const Config& config, int slot, std::string_view code
     std::string out;
     try {
       jail::Executor executor(config, slot);
-      jail::ExecutionReport report = executor.execute(*check.payload, {});
+      jail::ExecutionReport report = executor.execute(payload, {});
       out = report.body;
       if (!report.failure.empty()) out = "ERROR: " + report.failure + " body: " + out;
     } catch (const std::exception& e) {
@@ -405,135 +313,6 @@ std::string finish_forked_run(ForkedRun& forked) {
 }
 
 // ----------------------------------------------------------- host files ---
-
-std::string random_token(std::size_t length) {
-  static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out;
-  while (out.size() < length) {
-    unsigned char b = 0;
-    if (getrandom(&b, 1, 0) == 1) out += kAlphabet[b % kAlphabet.size()];
-  }
-  return out;
-}
-
-bool path_exists(const std::string& path) {
-  struct stat st {};
-  return lstat(path.c_str(), &st) == 0;
-}
-
-ScratchDir::ScratchDir(mode_t mode) {
-  char tmpl[] = "/tmp/cjs-attack-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  path = tmpl;
-  REQUIRE(chmod(path.c_str(), mode) == 0);
-}
-
-ScratchDir::~ScratchDir() {
-  std::string cmd = "chmod -R u+rwx '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
-  (void)!std::system(cmd.c_str());
-}
-
-std::vector<std::string> ScratchDir::leftovers() const {
-  std::vector<std::string> names = list_dir(path);
-  std::erase(names, ".codejail-root");
-  return names;
-}
-
-std::vector<std::string> list_dir(const std::string& dir, std::string_view prefix) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (name.compare(0, prefix.size(), prefix) == 0) names.push_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-namespace {
-
-std::uint32_t crc32(std::string_view data) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-void put16(std::string& out, std::uint32_t v) {
-  out += static_cast<char>(v & 0xFF);
-  out += static_cast<char>((v >> 8) & 0xFF);
-}
-void put32(std::string& out, std::uint32_t v) {
-  put16(out, v & 0xFFFF);
-  put16(out, v >> 16);
-}
-
-}  // namespace
-
-std::string make_stored_zip(const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::string out, central;
-  const std::uint32_t dos_time = 0, dos_date = (1 << 5) | 1;  // 1980-01-01
-  for (const auto& [name, content] : entries) {
-    const auto offset = static_cast<std::uint32_t>(out.size());
-    const std::uint32_t crc = crc32(content);
-    const auto size = static_cast<std::uint32_t>(content.size());
-    const auto name_len = static_cast<std::uint32_t>(name.size());
-    put32(out, 0x04034b50);
-    put16(out, 20);
-    put16(out, 0);
-    put16(out, 0);  // stored
-    put16(out, dos_time);
-    put16(out, dos_date);
-    put32(out, crc);
-    put32(out, size);
-    put32(out, size);
-    put16(out, name_len);
-    put16(out, 0);
-    out += name;
-    out += content;
-    put32(central, 0x02014b50);
-    put16(central, 20);
-    put16(central, 20);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, dos_time);
-    put16(central, dos_date);
-    put32(central, crc);
-    put32(central, size);
-    put32(central, size);
-    put16(central, name_len);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0);
-    put32(central, 0100644u << 16);
-    put32(central, offset);
-    central += name;
-  }
-  const auto central_offset = static_cast<std::uint32_t>(out.size());
-  const auto central_size = static_cast<std::uint32_t>(central.size());
-  out += central;
-  put32(out, 0x06054b50);
-  put16(out, 0);
-  put16(out, 0);
-  put16(out, static_cast<std::uint32_t>(entries.size()));
-  put16(out, static_cast<std::uint32_t>(entries.size()));
-  put32(out, central_size);
-  put32(out, central_offset);
-  put16(out, 0);
-  return out;
-}
 
 namespace {
 

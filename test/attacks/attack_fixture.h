@@ -31,14 +31,27 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/config.h"
 #include "common/json_value.h"
 #include "jail/executor.h"
+#include "test/support/test_support.h"
 
 namespace cjs::attack {
+
+// Shared with the integration suite (test/support/test_support.h).
+using test::emsg_of;
+using test::kill_all;
+using test::list_dir;
+using test::make_stored_zip;
+using test::normalize_sandbox_dir;
+using test::parse_body;
+using test::path_exists;
+using test::processes_named;
+using test::random_token;
+using test::read_file;
+using test::ScratchDir;
 
 // ---------------------------------------------------------------- slots ---
 
@@ -94,8 +107,6 @@ void expect_clean_next_run(jail::Executor& executor);
 
 // -------------------------------------------------------------- bodies ---
 
-json::Object parse_body(const std::string& body);
-std::optional<std::string> emsg_of(const std::string& body);
 // The emsg, which must be present.
 std::string emsg(const Outcome& outcome);
 // One global in API JSON spelling, or "<absent>".
@@ -106,10 +117,6 @@ std::string global_str(const std::string& body, std::string_view key);
 long long global_int(const std::string& body, std::string_view key);
 // A global that must be a list of strings.
 std::vector<std::string> global_strs(const std::string& body, std::string_view key);
-
-// Replaces every "/tmp/codejail-" + 8 characters of [a-z0-9_] with
-// "/tmp/codejail-XXXXXXXX" (as in api.md 3.2).
-std::string normalize_sandbox_dir(std::string text);
 
 // "Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: N"
 std::string silent_kill_emsg(int status);
@@ -131,9 +138,6 @@ std::string py_str(std::string_view text);
 
 // Live processes whose real uid is `uid` (anywhere on the host).
 std::vector<pid_t> processes_of_uid(uid_t uid);
-// Live processes whose comm equals `comm`.
-std::vector<pid_t> processes_named(std::string_view comm);
-void kill_all(const std::vector<pid_t>& pids);
 bool process_alive(pid_t pid);
 
 // A run in a forked child of this process, with an Executor of its own.
@@ -151,27 +155,6 @@ ForkedRun start_forked_run(const Config& config, int slot, std::string_view code
 std::string finish_forked_run(ForkedRun& run);
 
 // ----------------------------------------------------------- host files ---
-
-std::string random_token(std::size_t length);
-bool path_exists(const std::string& path);
-std::string read_file(const std::string& path);
-
-// A scratch directory removed (rm -rf) on destruction; `mode` applied exactly.
-struct ScratchDir {
-  std::string path;
-  explicit ScratchDir(mode_t mode = 0700);
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  // Entries other than the executor's staging dir (.codejail-root).
-  std::vector<std::string> leftovers() const;
-};
-
-// Names in `dir` starting with `prefix`, sorted.
-std::vector<std::string> list_dir(const std::string& dir, std::string_view prefix = "");
-
-// A ZIP archive (stored, no compression) of (name, content) entries.
-std::string make_stored_zip(const std::vector<std::pair<std::string, std::string>>& entries);
 
 // A ZIP archive holding `m.py` (V = 1) and `bomb.bin`: 1 GiB of zeros,
 // deflated to about 1 MiB. Built once per process with /usr/bin/python3.

@@ -8,14 +8,26 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/config.h"
 #include "common/json_value.h"
 #include "jail/executor.h"
+#include "test/support/test_support.h"
 
 namespace cjs::itest {
+
+// Shared with the attack suite (test/support/test_support.h).
+using test::emsg_of;
+using test::kill_all;
+using test::list_dir;
+using test::make_stored_zip;
+using test::normalize_sandbox_dir;
+using test::parse_body;
+using test::path_exists;
+using test::processes_named;
+using test::random_token;
+using test::ScratchDir;
 
 // The embedded default configuration (the sandbox interpreter
 // /opt/codejail-service/sandbox-venv/bin/python, user 'sandbox'), unchanged.
@@ -56,54 +68,20 @@ Execution execute(std::string_view code, std::string_view globals_json = "{}",
 std::string run(std::string_view code, std::string_view globals_json = "{}",
                 const RunArgs& args = {});
 
-// The body, parsed with cjs::json::parse (which must succeed on an object).
-json::Object parse_body(const std::string& body);
 // The body's globals_dict (which must be present and an object).
 json::Object globals_of(const std::string& body);
-// The body's emsg, or nothing when absent.
-std::optional<std::string> emsg_of(const std::string& body);
 // One global of the body rendered back in the API spelling (exact numbers),
 // or nothing when absent: global_json(body, "x") == "17".
 std::optional<std::string> global_json(const std::string& body, std::string_view key);
 // The keys of globals_dict, in body order.
 std::vector<std::string> global_keys(const std::string& body);
 
-// Replaces every "/tmp/codejail-" + 8 characters of [a-z0-9_] with
-// "/tmp/codejail-XXXXXXXX" (as in api.md 3.2).
-std::string normalize_sandbox_dir(std::string text);
-
 // The uid of the configured sandbox user (tests run as root).
 uid_t sandbox_uid();
 
-// A ZIP archive (stored, no compression) of (name, content) entries, as
-// zipimport reads it.
-std::string make_stored_zip(const std::vector<std::pair<std::string, std::string>>& entries);
-
-// A scratch directory, removed (rm -rf) on destruction. `mode` is applied
-// exactly (e.g. 0755 so that the sandbox user can traverse it).
-struct ScratchDir {
-  std::string path;
-  explicit ScratchDir(mode_t mode = 0700);
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::vector<std::string> entries() const;  // names inside, sorted
-  // Entries a run may leave: everything except the executor's shared mount
-  // staging dir (.codejail-root), which persists by design.
-  std::vector<std::string> leftovers() const;
-};
-
-// Names in `dir` starting with `prefix`, sorted.
-std::vector<std::string> list_dir(const std::string& dir, std::string_view prefix = "");
-
-// Pids of live processes whose /proc/PID/comm equals `comm`.
-std::vector<pid_t> processes_named(std::string_view comm);
 // Pids of live processes whose real uid is `uid` and that descend from this
 // process (what our runs left behind; other test processes' runs are not
 // counted, so concurrent suites do not interfere).
 std::vector<pid_t> descendants_of_uid(uid_t uid);
-
-// A short random [a-z0-9] string, for markers.
-std::string random_token(std::size_t length);
 
 }  // namespace cjs::itest

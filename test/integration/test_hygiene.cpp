@@ -27,16 +27,6 @@ RunArgs in_root(const std::string& sandbox_root) {
   return args;
 }
 
-bool path_exists(const std::string& path) {
-  struct stat st {};
-  return lstat(path.c_str(), &st) == 0;
-}
-
-// Kills what a buggy run left behind, so one failure does not cascade.
-void kill_all(const std::vector<pid_t>& pids) {
-  for (pid_t pid : pids) kill(pid, SIGKILL);
-}
-
 }  // namespace
 
 TEST_CASE("the sandbox dir holds jailed_code and tmp", "[integration][hygiene]") {

@@ -28,6 +28,7 @@
 
 #include "common/egress.h"
 #include "jail/landlock.h"
+#include "test/support/test_support.h"
 
 namespace {
 
@@ -46,7 +47,8 @@ constexpr std::uint64_t kTruncate = 1ULL << 14;
 constexpr std::uint64_t kIoctlDev = 1ULL << 15;
 
 constexpr int kSetupFailed = 250;  // the child could not restrict itself
-constexpr int kSignaled = 1000;    // in_child(): 1000 + signal number
+// in_child(): 1000 + signal number, as wait_child_code() reports it.
+constexpr int kSignaled = cjs::test::kChildSignaled;
 
 // fork(), optionally confine, run body; returns its exit code (an errno, 0
 // for success), kSetupFailed, or kSignaled + signal.
@@ -62,13 +64,7 @@ int in_child(const LandlockPlan* plan, Body body) {
     }
     _exit(body());
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return kSignaled + WTERMSIG(status);
-  return -1;
+  return cjs::test::wait_child_code(pid);
 }
 
 // 0 when a call returning a descriptor or 0 succeeded, else its errno.

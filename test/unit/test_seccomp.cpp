@@ -20,6 +20,7 @@
 #include <cerrno>
 
 #include "jail/seccomp.h"
+#include "test/support/test_support.h"
 
 #ifndef __NR_open_tree_attr
 #define __NR_open_tree_attr 467
@@ -30,7 +31,8 @@ namespace {
 using cjs::jail::kInterpreterExecFd;
 
 constexpr int kSetupFailed = 250;  // the child could not load the filter
-constexpr int kSignaled = 1000;    // in_child(): 1000 + signal number
+// in_child(): 1000 + signal number, as wait_child_code() reports it.
+constexpr int kSignaled = cjs::test::kChildSignaled;
 
 const cjs::jail::SeccompProgram& program() {
   static const cjs::jail::SeccompProgram built = cjs::jail::build_sandbox_seccomp();
@@ -52,13 +54,7 @@ int in_child(bool confine, Body body, Prepare prepare) {
     }
     _exit(body());
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return kSignaled + WTERMSIG(status);
-  return -1;
+  return cjs::test::wait_child_code(pid);
 }
 
 template <typename Body>
