@@ -286,13 +286,13 @@ def test_limit_overrides_context_overlays_the_defaults():
     context = os.environ.get("API_TEST_CPU_LIMIT_CONTEXT")
     if not context:
         pytest.skip("needs API_TEST_CPU_LIMIT_CONTEXT: a limit_overrides_context configured with "
-                    "{CPU: 1, REALTIME: 3} (run_against_built_service configures one)")
+                    "{CPU: 1, REALTIME: 10} (run_against_built_service configures one)")
     code = PY_ATTEMPT + ("import time\ntime.sleep(1.5)\n"
                          "def write():\n"
                          "    with open('tmp/f', 'wb', buffering=0) as f:\n"
                          "        f.write(b'x')\n"
                          "fsize = attempt(write)\n")
-    # REALTIME 3 from the context; FSIZE still the default 0.
+    # REALTIME 10 from the context; FSIZE still the default 0.
     assert apilib.run_globals(code, limit_overrides_context=context) == \
         {"fsize": "OSError: [Errno 27] File too large"}
     # Without the context: the default REALTIME 1.

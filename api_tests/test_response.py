@@ -353,7 +353,7 @@ def test_cpu_soft_limit_is_sigxcpu_minus_24():
     if not context:
         pytest.skip("status -24 needs REALTIME > CPU: the default limits (CPU 1, REALTIME 1) race; "
                     "set API_TEST_CPU_LIMIT_CONTEXT to a limit_overrides_context configured with e.g. "
-                    "{CPU: 1, REALTIME: 3} (CODE_JAIL.limit_overrides in the service's config)")
+                    "{CPU: 1, REALTIME: 10} (CODE_JAIL.limit_overrides in the service's config)")
     start = time.monotonic()
     content = raw("while True:\n    pass\n", {"a": 1}, limit_overrides_context=context)
     assert content == exec_body({"a": 1}, silent_kill(-24))

@@ -70,6 +70,7 @@ CODEJAIL_SERVICE:
   stderr_cap_bytes: 1048576   # stderr kept per execution (at least 1024)
   max_body_bytes: 33554432    # largest request body accepted (at least 1024)
   queue_limit: 64             # requests waiting for a free worker; more get 503
+  max_connections: 1024       # open client connections, 1-100000; more wait to be accepted
   queue_timeout_seconds: 10   # longest wait for a worker, then 503 with Retry-After
   sandbox_root: /tmp          # host directory holding the per-execution sandbox dirs
   tmp_size_bytes: 16777216    # capacity of an execution's writable tmp/ (at least 1024)
@@ -277,6 +278,8 @@ class Parser {
         config.tmp_size_bytes = Size(value, sub);
       } else if (key == "queue_limit") {
         config.queue_limit = static_cast<int>(Int(value, sub, 0, 100000));
+      } else if (key == "max_connections") {
+        config.max_connections = static_cast<int>(Int(value, sub, 1, 100000));
       } else if (key == "queue_timeout_seconds") {
         config.queue_timeout_seconds = Number(value, sub, 3600);
         if (config.queue_timeout_seconds <= 0) Fail(sub, value, "expected a positive number");

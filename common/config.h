@@ -45,6 +45,7 @@ struct Config {
   std::size_t stderr_cap_bytes = 1 << 20;      // stderr_cap_bytes
   std::size_t max_body_bytes = 32u << 20;      // max_body_bytes
   int queue_limit = 64;                        // queue_limit: requests waiting for a worker
+  int max_connections = 1024;                  // max_connections: open client connections
   double queue_timeout_seconds = 10;           // queue_timeout_seconds: then 503
   std::string sandbox_root = "/tmp";           // sandbox_root: host dir for sandbox dirs
   std::size_t tmp_size_bytes = 16u << 20;      // tmp_size_bytes: cap of a run's tmp/

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -199,9 +200,18 @@ struct SchemaError {
   Path relative_path = {};  // relative to the parent error's instance, like error.path
   bool weak = false;        // anyOf/oneOf
   bool matches_type = false;
-  std::string message = {};
+  // error.message is repr(*instance) + message_suffix, or just message_suffix
+  // when `instance` is null. It is only built for the error best_match reports:
+  // the repr of a large instance is as large as the payload.
+  const json::Value* instance = nullptr;
+  std::string message_suffix = {};
   std::vector<SchemaError> context = {};
 };
+
+std::string message_of(const SchemaError& e) {
+  if (e.instance == nullptr) return e.message_suffix;
+  return python_value_repr(*e.instance) + e.message_suffix;
+}
 
 // jsonschema.exceptions.relevance: (-len(path), path, not weak, in strong,
 // not matches_type). Nothing is "strong" by default.
@@ -230,9 +240,9 @@ bool is_of_type(const json::Value& v, std::string_view type) {
 void check_type(const json::Value& v, std::string_view type, Path path,
                 std::vector<SchemaError>& errors) {
   if (is_of_type(v, type)) return;
-  errors.push_back(
-      {.relative_path = std::move(path),
-       .message = python_value_repr(v) + " is not of type '" + std::string(type) + "'"});
+  errors.push_back({.relative_path = std::move(path),
+                    .instance = &v,
+                    .message_suffix = " is not of type '" + std::string(type) + "'"});
 }
 
 // {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
@@ -242,18 +252,30 @@ void check_any_of(const json::Value& v, bool allow_array, std::string key,
   if (v.is_null()) return;  // the second alternative matches
   std::vector<SchemaError> context;
   if (allow_array && v.is_array()) {
+    // jsonschema yields one error per non-string item, but only the first can
+    // ever be reported: if this anyOf error is the best match, best_match
+    // descends into the least relevant error of its context. Every item error
+    // has relevance (-1, [i], True, True), below the null alternative's
+    // (0, [], ...), so the least relevant is the one with the smallest index,
+    // and it never ties with the next one (a different index, or the null
+    // error's shorter path). The rest would only cost memory: one error per
+    // item of an array of millions.
     const auto& items = v.as_array();
-    for (std::size_t i = 0; i < items.size(); ++i) check_type(items[i], "string", {i}, context);
+    const auto bad = std::find_if(items.begin(), items.end(),
+                                  [](const json::Value& item) { return !item.is_string(); });
+    if (bad != items.end()) {
+      check_type(*bad, "string", {static_cast<std::size_t>(bad - items.begin())}, context);
+    }
   } else {
     check_type(v, allow_array ? "array" : "string", {}, context);
   }
   if (context.empty()) return;  // the first alternative matches
   check_type(v, "null", {}, context);
-  errors.push_back(
-      {.relative_path = {std::move(key)},
-       .weak = true,
-       .message = python_value_repr(v) + " is not valid under any of the given schemas",
-       .context = std::move(context)});
+  errors.push_back({.relative_path = {std::move(key)},
+                    .weak = true,
+                    .instance = &v,
+                    .message_suffix = " is not valid under any of the given schemas",
+                    .context = std::move(context)});
 }
 
 std::vector<SchemaError> iter_errors(const json::Value& root) {
@@ -281,8 +303,8 @@ std::vector<SchemaError> iter_errors(const json::Value& root) {
   for (const char* name : {"code", "globals_dict"}) {
     if (json::find_member(object, name) == nullptr) {
       // The root schema's type ("object") matches, which lowers relevance.
-      errors.push_back(
-          {.matches_type = true, .message = "'" + std::string(name) + "' is a required property"});
+      errors.push_back({.matches_type = true,
+                        .message_suffix = "'" + std::string(name) + "' is a required property"});
     }
   }
   return errors;
@@ -321,7 +343,7 @@ std::optional<std::string> best_match(const std::vector<SchemaError>& errors) {
     best = sorted[0];
     absolute.insert(absolute.end(), best->relative_path.begin(), best->relative_path.end());
   }
-  return json_path(absolute) + ": " + best->message;
+  return json_path(absolute) + ": " + message_of(*best);
 }
 
 PayloadCheck refuse(std::string message, std::string telemetry, std::string log_line = {}) {
@@ -333,13 +355,13 @@ PayloadCheck refuse(std::string message, std::string telemetry, std::string log_
   return check;
 }
 
-// Distinct entries other than "python_lib.zip", in first-seen order.
+// Distinct entries other than "python_lib.zip", in first-seen order. A hash
+// set, not a scan of `bad`: python_path may hold a million distinct entries.
 std::vector<std::string> unexpected_names(const std::vector<std::string>& names) {
   std::vector<std::string> bad;
+  std::unordered_set<std::string_view> seen;
   for (const auto& name : names) {
-    if (name != "python_lib.zip" && std::find(bad.begin(), bad.end(), name) == bad.end()) {
-      bad.push_back(name);
-    }
+    if (name != "python_lib.zip" && seen.insert(name).second) bad.push_back(name);
   }
   return bad;
 }

@@ -92,6 +92,13 @@ std::uint32_t namespace_layers(unsigned long flags) {
 
   if (chdir(plan.cwd.c_str()) != 0) fail(rfd, kStepChdir, errno);
 
+  // ld.so only warns about a missing preload: make sure the exec lock is
+  // there, or refuse to run (fail closed).
+  if (plan.confine) {
+    if (access(plan.exec_lock.c_str(), R_OK) != 0) fail(rfd, kStepExecLock, errno);
+    layers |= kLayerExecLock;
+  }
+
   // The descriptor of the one allowed exec, placed before RLIMIT_NOFILE
   // drops below its number (seccomp.h explains why).
   if (plan.confine) {
@@ -189,6 +196,7 @@ const char* child_step_name(int step) {
     case kStepAppArmor: return "AppArmor change_onexec";
     case kStepLandlock: return "Landlock";
     case kStepSeccomp: return "seccomp";
+    case kStepExecLock: return "find the exec lock library in the view";
     case kStepExec: return "exec the sandbox interpreter";
     default: return "unknown step";
   }

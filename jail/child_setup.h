@@ -43,6 +43,7 @@ enum AppliedLayer : std::uint32_t {
   kLayerLandlock = 1u << 11,
   kLayerSeccomp = 1u << 12,
   kLayerAppArmor = 1u << 13,
+  kLayerExecLock = 1u << 14,  // exec forbidden once the interpreter runs
 };
 
 struct ChildPlan {
@@ -61,6 +62,7 @@ struct ChildPlan {
   LandlockPlan landlock;
   SeccompProgram seccomp;
   std::string apparmor_profile;        // empty: no AppArmor layer
+  std::string exec_lock;               // the preloaded exec lock, checked before exec
 
   // Pointer arrays for execve, built from argv/env by finalize().
   std::vector<char*> argv_ptrs;
@@ -103,6 +105,7 @@ enum ChildStep : int {
   kStepAppArmor,
   kStepLandlock,
   kStepSeccomp,
+  kStepExecLock,
   kStepExec,
 };
 

@@ -2,6 +2,8 @@
 // path, without HTTP, and print the response body the service would send.
 // Operators use it to debug a course problem; tests use it too.
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -185,6 +187,13 @@ int main(int argc, char** argv) {
   if (options.verbose) cjs::log::set_min_level(cjs::log::Level::kDebug);
   // This tool never needs the network: forbid our own outbound TCP, which is
   // also what the egress probe checks.
+  // A sandbox that dies while we write its stdin must not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  // The exec-once scheme places a descriptor at 1023: make room for it.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   cjs::EgressLock lock = cjs::restrict_own_network();
   if (!lock.landlock && !lock.seccomp) {
     cjs::log::warning("cannot forbid outbound connections for this process",

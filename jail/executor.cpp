@@ -23,6 +23,9 @@
 namespace cjs::jail {
 namespace {
 
+// Wall-clock ceiling of a run whose REALTIME limit is 0 ("disabled").
+constexpr double kRealtimeCeilingSeconds = 300;
+
 // The interpreter's environment: nothing from ours (api.md 4).
 std::vector<std::string> sandbox_environment(const std::string& sandbox_dir) {
   // HOME under tmp/: the only writable place (matplotlib and friends cache there).
@@ -77,6 +80,28 @@ std::string prepare_staging_root(const std::string& sandbox_root) {
   return path;
 }
 
+// libcodejail-execlock.so: next to the running binary (installed layout),
+// else where the build put it (tests run from a subdirectory of the build).
+std::string find_exec_lock() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::vector<std::string> candidates;
+  if (n > 0) {
+    std::string path(self, static_cast<std::size_t>(n));
+    candidates.push_back(path.substr(0, path.rfind('/') + 1) + "libcodejail-execlock.so");
+  }
+  candidates.push_back(CJS_EXEC_LOCK_BUILD_PATH);
+  for (const auto& candidate : candidates) {
+    char resolved[PATH_MAX];
+    if (realpath(candidate.c_str(), resolved) != nullptr && access(resolved, R_OK) == 0) {
+      return resolved;
+    }
+  }
+  throw ConfigError("cannot find libcodejail-execlock.so next to the binary or at " +
+                    std::string(CJS_EXEC_LOCK_BUILD_PATH) +
+                    "; the sandbox cannot forbid exec without it");
+}
+
 bool apparmor_profile_loaded(const std::string& profile) {
   std::ifstream profiles("/sys/kernel/security/apparmor/profiles");
   std::string line;
@@ -127,6 +152,8 @@ Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(
   if (!confine_) return;
 
   staging_root_ = prepare_staging_root(config_.sandbox_root);
+  exec_lock_ = find_exec_lock();
+  etc_files_ = interpreter_etc_files();
   try {
     seccomp_ = build_sandbox_seccomp();
   } catch (const std::exception& e) {
@@ -169,6 +196,7 @@ ChildPlan Executor::plan_run(const std::string& host_dir, const std::string& vie
     mounts.staging_root = staging_root_;
     mounts.read_only_dirs = interpreter_roots_;
     mounts.read_only_dirs.push_back("/etc");  // present so that denials read EACCES
+    mounts.read_only_files = {exec_lock_};
     mounts.host_sandbox_dir = host_dir;
     mounts.view_sandbox_dir = view_dir;
     mounts.tmp_size_bytes = config_.tmp_size_bytes;
@@ -179,7 +207,11 @@ ChildPlan Executor::plan_run(const std::string& host_dir, const std::string& vie
     LandlockLayout layout;
     layout.read_exec_roots = interpreter_roots_;
     layout.interpreter = interpreter_realpath_;
-    layout.read_only_extras = interpreter_etc_files();
+    layout.read_only_extras = etc_files_;
+    layout.read_only_extras.push_back(exec_lock_);
+    // The preloaded library forbids every exec once the interpreter runs.
+    plan.env.push_back("LD_PRELOAD=" + exec_lock_);
+    plan.exec_lock = exec_lock_;
     layout.devices = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
     layout.sandbox_dir = view_dir;
     layout.sandbox_tmp = view_dir + "/tmp";
@@ -198,7 +230,7 @@ std::vector<LayerState> Executor::layer_states() const {
   std::vector<LayerState> states;
   if (!confine_) {
     for (const char* name : {"namespaces", "mount view", "tmpfs tmp/", "capabilities",
-                             "landlock", "seccomp", "cgroups", "apparmor"}) {
+                             "landlock", "seccomp", "exec lock", "cgroups", "apparmor"}) {
       states.push_back(off(name));
     }
     states.push_back({"uid", sandbox_uid_.has_value(), "separate uid only"});
@@ -228,6 +260,7 @@ std::vector<LayerState> Executor::layer_states() const {
   }
   states.push_back({"seccomp", true,
                     std::to_string(seccomp_.instructions.size()) + " BPF instructions"});
+  states.push_back({"exec lock", true, "no exec once the interpreter runs (" + exec_lock_ + ")"});
   states.push_back({"cgroups", cgroups_.available(), cgroups_.description()});
   const bool memory_bounded = cgroups_.available() || config_.limits.vmem_bytes > 0;
   states.push_back(
@@ -289,7 +322,10 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
                              json::render_ascii(payload.globals) + "]";
     // The sandbox may always send back what it was given, plus the cap.
     RunOptions options;
-    options.realtime_seconds = limits.realtime_seconds;
+    // REALTIME 0 means "no limit" to the reference; a worker must still
+    // come back eventually, so a ceiling applies (docs/security.md).
+    options.realtime_seconds =
+        limits.realtime_seconds > 0 ? limits.realtime_seconds : kRealtimeCeilingSeconds;
     options.stdout_cap = config_.stdout_cap_bytes + stdin_data.size();
     options.stderr_cap = config_.stderr_cap_bytes;
     options.cgroup = cgroup.get();
@@ -329,9 +365,12 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
   }
   report.sandbox_status = run.status;
   if (run.status != 0) {
+    // The input-size allowance of the stdout cap is for returning globals;
+    // the emsg keeps the configured cap only (its repr can be 4x the bytes).
+    std::string_view shown_stdout = run.stdout_stream.data;
+    shown_stdout = shown_stdout.substr(0, config_.stdout_cap_bytes);
     report.body = error_response(
-        payload.globals,
-        jailed_code_emsg(run.stdout_stream.data, run.stderr_stream.data, run.status));
+        payload.globals, jailed_code_emsg(shown_stdout, run.stderr_stream.data, run.status));
     report.telemetry_status = "executed.error";
     return report;
   }

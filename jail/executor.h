@@ -80,6 +80,8 @@ class Executor {
   std::string interpreter_realpath_;       // the binary python_bin resolves to
   std::vector<std::string> interpreter_roots_;  // read-only dirs the interpreter needs
   std::string staging_root_;               // mountpoint of each run's new root
+  std::string exec_lock_;                  // libcodejail-execlock.so (preloaded)
+  std::vector<std::string> etc_files_;     // the /etc files the interpreter may read
   SeccompProgram seccomp_;
   CgroupManager cgroups_;
   std::string apparmor_profile_;           // empty: AppArmor not used

@@ -92,6 +92,12 @@ int run_step(const MountStep& step) {
       return 0;
     case MountStep::kBindReadOnly:
       return bind(step, MS_RDONLY | MS_NOSUID | MS_NODEV);
+    case MountStep::kBindFileReadOnly: {
+      int fd = open(step.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return errno;
+      close(fd);
+      return bind(step, MS_RDONLY | MS_NOSUID | MS_NODEV);
+    }
     case MountStep::kBindDevice: {
       int fd = open(step.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) return errno;
@@ -172,6 +178,15 @@ MountPlan plan_mount_view(const MountViewInputs& in) {
                             ",nr_inodes=" + std::to_string(inodes) + ",mode=0700,uid=" +
                             std::to_string(in.tmp_uid) + ",gid=" + std::to_string(in.tmp_gid),
                         kTmpfsFlags});
+  // Last, so that no tmpfs mounted above (e.g. /tmp) can hide them.
+  for (const auto& file : in.read_only_files) {
+    std::string parent = file.substr(0, file.rfind('/'));
+    bool covered = false;  // already visible through a bound directory
+    for (const auto& dir : in.read_only_dirs) covered = covered || file.rfind(dir + "/", 0) == 0;
+    if (covered) continue;
+    if (!parent.empty()) add_dirs(plan, made, parent);
+    plan.steps.push_back({MountStep::kBindFileReadOnly, file, in.staging_root + file, "", 0});
+  }
   return plan;
 }
 

@@ -90,10 +90,10 @@ std::vector<pid_t> list_children() {
   return children;
 }
 
-// Kills the run's process group and every descendant that was reparented to
-// us (we are a subreaper), until none is left; reaps them all.
-void kill_everything(pid_t leader) {
-  kill(-leader, SIGKILL);
+// Kills every descendant that was reparented to us (we are a subreaper)
+// until none is left, and reaps them all. (No process-group kill: once the
+// keeper is reaped its pid may belong to someone else.)
+void kill_everything() {
   for (int round = 0; round < 1000; ++round) {
     std::vector<pid_t> children = list_children();
     if (children.empty()) return;
@@ -260,18 +260,18 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
       exited = true;
       // The keeper's exit killed its namespace; without one (sabotage) kill
       // what it left, which also closes any copy of the pipes a daemon kept.
-      kill_everything(pid);
+      kill_everything();
     }
     if (!exited && has_deadline && !timed_out && Clock::now() >= deadline) {
       timed_out = true;
       kill(pid, SIGKILL);  // the whole pid namespace dies with its init
-      kill_everything(pid);
+      kill_everything();
       waitpid(pid, nullptr, 0);
       exited = true;
     }
   }
   in.write_end.reset();
-  kill_everything(pid);  // no-op normally; covers early loop exits
+  kill_everything();  // no-op normally; covers early loop exits
   if (options.cgroup != nullptr) options.cgroup->kill_all();
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 

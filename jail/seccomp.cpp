@@ -102,6 +102,10 @@ constexpr NamedSyscall kDeniedEperm[] = {
     CJS_SYSCALL(bpf),
     CJS_SYSCALL(perf_event_open),
     CJS_SYSCALL(userfaultfd),
+    // Anonymous files: an exec route that no path rule covers, and memory
+    // outside the tmpfs cap.
+    CJS_SYSCALL(memfd_create),
+    CJS_SYSCALL(memfd_secret),
     CJS_SYSCALL(io_uring_setup),
     CJS_SYSCALL(io_uring_enter),
     CJS_SYSCALL(io_uring_register),

@@ -9,6 +9,8 @@
 // The second form runs the startup probes and prints them, and the layer
 // states, as one JSON object; the supervisor calls it once at startup.
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -159,6 +161,13 @@ cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protoco
 int main(int argc, char** argv) {
   Options options = parse(argc, argv);
   // Workers never need the network; the sandboxes below inherit this too.
+  // A sandbox that dies while we write its stdin must not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  // The exec-once scheme places a descriptor at 1023: make room for it.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   cjs::EgressLock lock = cjs::restrict_own_network();
   if (!lock.landlock && !lock.seccomp) {
     cjs::log::warning("cannot forbid outbound connections for this worker",

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,7 +13,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <exception>
 #include <list>
 #include <memory>
 
@@ -54,6 +57,53 @@ bool drop_privileges(const AcceptorSetup& setup, std::string& error) {
   return true;
 }
 
+// Each connection is a descriptor; the default soft limit (often 1024) would
+// make EMFILE, not max_connections, the real cap. The hard limit needs no
+// privilege to reach.
+void raise_open_file_limit(int max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  // Listener, control channel, worker sockets, logs: some headroom.
+  constexpr rlim_t kOtherFiles = 300;
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(max_connections) + kOtherFiles > limit.rlim_cur) {
+    log::warning("the open-file limit is below max_connections; accept will back off on EMFILE",
+                 {{"nofile", log::number(static_cast<long long>(limit.rlim_cur))},
+                  {"max_connections", log::number(static_cast<long long>(max_connections))}});
+  }
+}
+
+// A warning that can recur at a high rate: at most one line per interval,
+// carrying the number of occurrences suppressed since the previous line.
+class RateLimitedWarning {
+ public:
+  RateLimitedWarning(const char* message, std::chrono::steady_clock::duration interval)
+      : message_(message), interval_(interval) {}
+
+  void operator()(log::Fields fields) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_) {
+      ++suppressed_;
+      return;
+    }
+    fields.emplace_back("suppressed", log::number(static_cast<long long>(suppressed_)));
+    log::warning(message_, fields);
+    suppressed_ = 0;
+    next_ = now + interval_;
+  }
+
+ private:
+  const char* message_;
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point next_{};
+  std::uint64_t suppressed_ = 0;
+};
+
 class Acceptor {
  public:
   explicit Acceptor(AcceptorSetup setup)
@@ -67,9 +117,14 @@ class Acceptor {
         listener_(io_),
         control_(io_),
         signals_(io_, SIGTERM, SIGINT),
-        drain_timer_(io_) {
+        drain_timer_(io_),
+        accept_retry_timer_(io_) {
     limits_.max_body_bytes = setup_.config.max_body_bytes;
   }
+
+  // Sessions outliving the acceptor (their handlers are destroyed with
+  // io_, after the other members) must not call back into it.
+  ~Acceptor() { alive_.reset(); }
 
   int run() {
     state_.probes_passed = !setup_.probes.empty();
@@ -108,42 +163,132 @@ class Acceptor {
               {{"bind", setup_.config.bind},
                {"probes_passed", state_.probes_passed},
                {"enabled", setup_.config.enabled}});
-    io_.run();
+    // An exception escaping a handler (std::bad_alloc under memory
+    // pressure, say) unwinds out of run(); the io_context stays usable, so
+    // log it and go on: the acceptor is the only way into the service.
+    for (;;) {
+      try {
+        io_.run();
+        break;  // stopped (drained) or out of work
+      } catch (const std::exception& e) {
+        log_exception(e.what());
+      } catch (...) {
+        log_exception("unknown exception");
+      }
+      // The handler that threw may have been the one to re-arm accepting.
+      resume_accepting();
+    }
     return 0;
   }
 
  private:
+  static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+  static constexpr std::chrono::seconds kAcceptWarningInterval{1};
+
+  static void log_exception(const char* what) {
+    try {
+      log::error("exception in the acceptor's event loop; continuing",
+                 {{"error", std::string(what)}});
+    } catch (...) {
+      // Out of memory even for the log line: nothing better to do.
+    }
+  }
+
+  // Arms one accept unless one (or its retry) is pending, the service is
+  // draining, or max_connections sessions are open; a closing session
+  // calls this again. Beyond the cap, clients wait in the listen backlog
+  // instead of being accepted and dropped.
   void accept() {
+    if (accept_armed_ || state_.draining) return;
+    if (sessions_.size() >= static_cast<std::size_t>(setup_.config.max_connections)) {
+      capacity_warning_({{"max_connections",
+                          log::number(static_cast<long long>(setup_.config.max_connections))}});
+      return;
+    }
     listener_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (state_.draining) return;
-      if (!ec) {
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto it = sessions_.emplace(sessions_.end());
-        auto session = std::make_shared<HttpSession>(std::move(socket), handler_, limits_,
-                                                     [this, it] { sessions_.erase(it); });
-        *it = session;
-        session->start();
-      } else if (ec == asio::error::operation_aborted) {
-        return;
-      } else {
-        // EMFILE and friends: back off briefly instead of spinning.
-        log::warning("accept failed", {{"error", ec.message()}});
+      accept_armed_ = false;
+      if (state_.draining || ec == asio::error::operation_aborted) return;
+      if (ec) return retry_accept(ec.message());
+      try {
+        start_session(std::move(socket));
+        accept();
+      } catch (const std::exception& e) {
+        // std::bad_alloc, say: the same medicine as EMFILE.
+        retry_accept(e.what());
       }
-      accept();
     });
+    accept_armed_ = true;  // only now: async_accept may throw
+  }
+
+  // accept() where nothing may throw (a session's destructor, the loop's
+  // exception handler).
+  void resume_accepting() noexcept {
+    try {
+      accept();
+      return;
+    } catch (...) {
+    }
+    try {
+      retry_accept("cannot start an accept (out of memory?)");
+    } catch (...) {
+      // The next closing session or caught exception tries again.
+    }
+  }
+
+  void start_session(tcp::socket socket) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto it = sessions_.emplace(sessions_.end());
+    bool built = false;
+    try {
+      auto session = std::make_shared<HttpSession>(
+          std::move(socket), handler_, limits_,
+          [this, it, alive = std::weak_ptr<int>(alive_)] {
+            if (alive.expired()) return;
+            sessions_.erase(it);
+            resume_accepting();  // below the cap again
+          });
+      built = true;
+      *it = session;
+      session->start();
+    } catch (...) {
+      // A session that was built erased its entry when it was destroyed.
+      if (!built) sessions_.erase(it);
+      throw;
+    }
+  }
+
+  // Accept errors (EMFILE, ENFILE, ENOBUFS, ...) persist until something
+  // is freed: retrying at once would spin and flood the log. Retry after a
+  // pause instead, warning at most once a second.
+  void retry_accept(const std::string& error) {
+    if (!accept_armed_) {  // else e.g. a closing session re-armed it meanwhile
+      accept_retry_timer_.expires_after(kAcceptRetryDelay);
+      accept_retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        accept_armed_ = false;
+        if (!ec) resume_accepting();
+      });
+      accept_armed_ = true;
+    }
+    accept_error_warning_({{"error", error}});
   }
 
   void watch_control() {
-    control_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    control_.async_wait(asio::posix::stream_descriptor::wait_read,
+                        [this](const boost::system::error_code& ec) {
       if (ec) return;
       bool closed = false;
-      while (auto message = receive_control(setup_.control_fd, closed)) {
-        if (message->kind == ControlMessage::kWorker && message->fd >= 0) {
-          pool_.add_worker(message->fd);
-        } else if (message->kind == ControlMessage::kDrain) {
-          drain("supervisor");
+      try {
+        while (auto message = receive_control(setup_.control_fd, closed)) {
+          if (message->kind == ControlMessage::kWorker && message->fd >= 0) {
+            pool_.add_worker(message->fd);
+          } else if (message->kind == ControlMessage::kDrain) {
+            drain("supervisor");
+          }
         }
+      } catch (const std::exception& e) {
+        // Keep listening: this channel brings every replacement worker.
+        log::error("handling a control message failed", {{"error", std::string(e.what())}});
       }
       if (closed) {
         log::error("the supervisor went away; draining");
@@ -161,6 +306,7 @@ class Acceptor {
     log::info("draining", {{"reason", std::string(why)}});
     boost::system::error_code ignored;
     listener_.close(ignored);
+    accept_retry_timer_.cancel();
     for (auto& weak : sessions_) {
       if (auto session = weak.lock()) session->stop_after_current();
     }
@@ -192,13 +338,22 @@ class Acceptor {
   asio::posix::stream_descriptor control_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer accept_retry_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
-  std::list<std::weak_ptr<HttpSession>> sessions_;
+  std::list<std::weak_ptr<HttpSession>> sessions_;  // live sessions, in accept order
+  bool accept_armed_ = false;  // an accept or its retry timer is pending
+  RateLimitedWarning accept_error_warning_{"accept failed; retrying in 100 ms",
+                                           kAcceptWarningInterval};
+  RateLimitedWarning capacity_warning_{
+      "max_connections reached; not accepting until a connection closes",
+      kAcceptWarningInterval};
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // see ~Acceptor
 };
 
 }  // namespace
 
 int run_acceptor(AcceptorSetup setup) {
+  raise_open_file_limit(setup.config.max_connections);
   std::string error;
   if (!drop_privileges(setup, error)) {
     log::error(error);

@@ -1,6 +1,9 @@
 #include "server/api_handler.h"
 
 #include <memory>
+#include <new>
+#include <optional>
+#include <string_view>
 
 #include "common/api_errors.h"
 #include "common/json_parse.h"
@@ -32,24 +35,60 @@ std::string path_of(const std::string& target) {
   return target.substr(0, target.find('?'));
 }
 
+// What a code-exec log line needs, kept while the request waits and runs
+// instead of the request or its parsed payload.
+struct ExecLogInfo {
+  std::string request_id;
+  std::size_t bytes_in = 0;
+  bool checked = false;  // the payload passed checks 4-8; the fields below are set
+  std::optional<std::string> slug;
+  std::optional<std::string> limit_overrides_context;
+  std::size_t python_path_len = 0;
+};
+
+// 503 for a request that ran out of memory: the service is overloaded
+// (by that request), not broken; the next one may well fit.
+ApiResponse out_of_memory() {
+  ApiResponse r = json_response(503, error_body("Codejail service is out of memory; retry later"));
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// FormData::field() without the copy: the payload is most of the body.
+std::optional<std::string> take_field(FormData& form, std::string_view name) {
+  for (auto it = form.fields.rbegin(); it != form.fields.rend(); ++it) {
+    if (it->first == name) return std::move(it->second);
+  }
+  return std::nullopt;
+}
+
+// The answer when the worker died: the input globals with the machinery
+// failure emsg (api.md 3.2). The payload passed checks 4-8 before, so it
+// parses again; this is rare, which is why nobody keeps the parsed DOM.
+std::string machinery_failure_body(std::string_view payload_text) {
+  // Uploaded file names passed check 7 already; only the JSON matters.
+  PayloadCheck check = check_payload(payload_text, {});
+  return execution_error_body(check.payload ? check.payload->globals : json::Value(json::Object{}),
+                              kMachineryFailureEmsg);
+}
+
 // One line per code-exec request (never the code itself).
-void log_request(const ApiRequest& request, int status, const std::string& exec_status,
-                 const std::optional<ExecPayload>& payload, double seconds,
-                 std::size_t bytes_out, const protocol::Response* response,
+void log_request(const ExecLogInfo& info, int status, const std::string& exec_status,
+                 double seconds, std::size_t bytes_out, const protocol::Response* response,
                  double queue_seconds) {
-  log::Fields fields{{"request_id", request.request_id},
+  log::Fields fields{{"request_id", info.request_id},
                      {"status", log::number(static_cast<long long>(status))},
                      {"codejail.exec.status", exec_status},
                      {"duration_ms", log::number(seconds * 1000)},
-                     {"bytes_in", log::number(static_cast<long long>(request.body_bytes))},
+                     {"bytes_in", log::number(static_cast<long long>(info.bytes_in))},
                      {"bytes_out", log::number(static_cast<long long>(bytes_out))}};
-  if (payload) {
-    fields.emplace_back("slug", payload->slug ? json::Value(*payload->slug) : json::Value());
-    fields.emplace_back("limit_override", payload->limit_overrides_context
-                                              ? json::Value(*payload->limit_overrides_context)
+  if (info.checked) {
+    fields.emplace_back("slug", info.slug ? json::Value(*info.slug) : json::Value());
+    fields.emplace_back("limit_override", info.limit_overrides_context
+                                              ? json::Value(*info.limit_overrides_context)
                                               : json::Value());
     fields.emplace_back("python_path_len",
-                        log::number(static_cast<long long>(payload->python_path.size())));
+                        log::number(static_cast<long long>(info.python_path_len)));
   }
   if (response != nullptr) {
     fields.emplace_back("queue_ms", log::number(queue_seconds * 1000));
@@ -72,11 +111,31 @@ ApiHandler::ApiHandler(const Config& config, const ServiceState& state, WorkerPo
                        Metrics& metrics)
     : config_(config), state_(state), pool_(pool), metrics_(metrics) {}
 
-void ApiHandler::handle(ApiRequest request, std::function<void(ApiResponse)> respond_raw) {
-  auto respond = [this, respond_raw = std::move(respond_raw)](ApiResponse r) {
+void ApiHandler::handle(ApiRequest request, Respond respond_raw) {
+  // At most once: an exception can interrupt a request after it answered.
+  auto answered = std::make_shared<bool>(false);
+  auto respond = [this, answered, respond_raw = std::move(respond_raw)](ApiResponse r) {
+    if (*answered) return;
+    *answered = true;
     metrics_.record_http_status(r.status);
     respond_raw(std::move(r));
   };
+  const std::string request_id = request.request_id;
+  try {
+    route(std::move(request), respond);
+  } catch (const std::bad_alloc&) {
+    // A large body (form fields, the payload's JSON DOM) can exhaust the
+    // acceptor's memory; only that request fails. Answer before logging,
+    // which allocates too.
+    if (!*answered) {
+      metrics_.record_rejected("out_of_memory");
+      respond(out_of_memory());
+    }
+    log::error("out of memory while handling a request", {{"request_id", request_id}});
+  }
+}
+
+void ApiHandler::route(ApiRequest request, const Respond& respond) {
   const std::string path = path_of(request.target);
   if (path == "/health/") {
     // Health reflects the probes only, not the enable switch (api.md 1).
@@ -119,19 +178,19 @@ void ApiHandler::handle(ApiRequest request, std::function<void(ApiResponse)> res
     respond(std::move(r));
     return;
   }
-  code_exec(std::move(request), std::move(respond));
+  code_exec(std::move(request), respond);
 }
 
-void ApiHandler::code_exec(ApiRequest request, std::function<void(ApiResponse)> respond) {
+void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   const auto started = Clock::now();
-  request.body_bytes = request.body.size();
-  auto refuse = [&](int status, std::string_view message, const std::string& exec_status,
-                    const std::optional<ExecPayload>& payload = std::nullopt) {
+  ExecLogInfo info;
+  info.request_id = request.request_id;
+  info.bytes_in = request.body.size();
+  auto refuse = [&](int status, std::string_view message, const std::string& exec_status) {
     ApiResponse r = json_response(status, error_body(message));
-    metrics_.record_request(exec_status, std::chrono::duration<double>(Clock::now() - started).count());
-    log_request(request, status, exec_status, payload,
-                std::chrono::duration<double>(Clock::now() - started).count(), r.body.size(),
-                nullptr, 0);
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    metrics_.record_request(exec_status, seconds);
+    log_request(info, status, exec_status, seconds, r.body.size(), nullptr, 0);
     respond(std::move(r));
   };
 
@@ -147,7 +206,7 @@ void ApiHandler::code_exec(ApiRequest request, std::function<void(ApiResponse)> 
     const std::string type = media_type(request.content_type);
     FormParse parsed;
     if (type == "application/x-www-form-urlencoded") {
-      parsed = parse_urlencoded(request.body);
+      parsed = parse_urlencoded(request.body, request.content_type);
     } else if (type == "multipart/form-data") {
       parsed = parse_multipart(request.content_type, request.body);
     } else {
@@ -162,56 +221,84 @@ void ApiHandler::code_exec(ApiRequest request, std::function<void(ApiResponse)> 
     }
     form = std::move(*parsed.data);
   }
+  // The form holds everything from here on; a queued request must not also
+  // keep its raw body (swap: clear() keeps the capacity).
+  std::string().swap(request.body);
 
   // Check 3. A `payload` sent as a file part is missing as a field too.
-  std::optional<std::string> payload_text = form.field("payload");
+  std::optional<std::string> payload_text = take_field(form, "payload");
+  form.fields = {};
   if (!payload_text) return refuse(400, kMissingPayloadMessage, "invalid.payload.missing");
 
   std::vector<std::string> names;
   for (const auto& file : form.files) names.push_back(file.name);
-  PayloadCheck check = check_payload(*payload_text, names);  // checks 4-8
-  if (!check.payload) {
-    if (!check.error.log_line.empty()) log::info(check.error.log_line);
-    return refuse(check.error.http_status, check.error.message, check.error.telemetry_status);
+  {
+    // The DOM costs ~48 bytes per JSON element: keep only what the log
+    // line needs, and drop the rest before the request waits in the queue.
+    PayloadCheck check = check_payload(*payload_text, names);  // checks 4-8
+    if (!check.payload) {
+      if (!check.error.log_line.empty()) log::info(check.error.log_line);
+      return refuse(check.error.http_status, check.error.message, check.error.telemetry_status);
+    }
+    info.checked = true;
+    info.slug = std::move(check.payload->slug);
+    info.limit_overrides_context = std::move(check.payload->limit_overrides_context);
+    info.python_path_len = check.payload->python_path.size();
   }
 
   protocol::Request work;
   work.id = next_id_++;
+  // The pool keeps the payload text until the answer and hands it back if
+  // the worker dies (PoolOutcome::payload_text): the only copy.
   work.payload_text = std::move(*payload_text);
-  for (auto& file : form.files) work.files.emplace_back(std::move(file.name), std::move(file.content));
+  for (auto& file : form.files) {
+    work.files.emplace_back(std::move(file.name), std::move(file.content));
+  }
   work.log_code = config_.log_code;
 
-  auto payload = std::make_shared<ExecPayload>(std::move(*check.payload));
-  auto shared_request = std::make_shared<ApiRequest>(std::move(request));
-  shared_request->body.clear();  // keep only what logging needs
-  pool_.submit(std::move(work), [this, payload, shared_request, started,
-                                 respond = std::move(respond)](PoolOutcome outcome) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  pool_.submit(std::move(work), [this, info = std::move(info), started,
+                                 respond](PoolOutcome outcome) {
     ApiResponse r;
     std::string exec_status;
-    switch (outcome.kind) {
-      case PoolOutcome::kAnswered:
-        r = json_response(200, std::move(outcome.response.body));
-        exec_status = outcome.response.telemetry_status;
-        break;
-      case PoolOutcome::kWorkerDied:
-        // Never a hang or a reset: the documented machinery-failure answer.
-        r = json_response(200, execution_error_body(payload->globals, kMachineryFailureEmsg));
-        exec_status = "executed.error";
-        break;
-      case PoolOutcome::kQueueFull:
-      case PoolOutcome::kQueueTimeout:
-        metrics_.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
-                                                                         : "queue_timeout");
-        r = json_response(503, error_body("Codejail service is overloaded; retry later"));
-        r.headers.emplace_back("Retry-After", "1");
-        exec_status = "overloaded";
-        break;
+    try {
+      switch (outcome.kind) {
+        case PoolOutcome::kAnswered:
+          r = json_response(200, std::move(outcome.response.body));
+          exec_status = outcome.response.telemetry_status;
+          break;
+        case PoolOutcome::kWorkerDied:
+          // Never a hang or a reset: the documented machinery-failure answer.
+          r = json_response(200, machinery_failure_body(outcome.payload_text));
+          exec_status = "executed.error";
+          break;
+        case PoolOutcome::kQueueFull:
+        case PoolOutcome::kQueueTimeout:
+          metrics_.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
+                                                                           : "queue_timeout");
+          r = json_response(503, error_body("Codejail service is overloaded; retry later"));
+          r.headers.emplace_back("Retry-After", "1");
+          exec_status = "overloaded";
+          break;
+        case PoolOutcome::kNoMemory:
+          metrics_.record_rejected("out_of_memory");
+          r = out_of_memory();
+          exec_status = "overloaded";
+          break;
+      }
+    } catch (const std::bad_alloc&) {
+      metrics_.record_rejected("out_of_memory");
+      r = out_of_memory();
+      exec_status = "overloaded";
     }
-    metrics_.record_request(exec_status, seconds);
-    log_request(*shared_request, r.status, exec_status, *payload, seconds, r.body.size(),
-                outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
-                outcome.queue_seconds);
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    try {
+      metrics_.record_request(exec_status, seconds);
+      log_request(info, r.status, exec_status, seconds, r.body.size(),
+                  outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
+                  outcome.queue_seconds);
+    } catch (const std::bad_alloc&) {
+      // The answer matters more than its log line.
+    }
     respond(std::move(r));
   });
 }

@@ -19,9 +19,8 @@ struct ApiRequest {
   std::string method;        // "POST", "GET", ...
   std::string target;        // path and query as sent
   std::string content_type;  // the full Content-Type header value ("" if absent)
-  std::string body;
+  std::string body;          // released once parsed
   std::string request_id;    // for logs
-  std::size_t body_bytes = 0;  // for logs (the body itself is released early)
 };
 
 struct ApiResponse {
@@ -39,13 +38,18 @@ struct ServiceState {
 
 class ApiHandler {
  public:
+  using Respond = std::function<void(ApiResponse)>;
+
   ApiHandler(const Config& config, const ServiceState& state, WorkerPool& pool, Metrics& metrics);
 
-  // Calls `respond` exactly once (possibly after this returns).
-  void handle(ApiRequest request, std::function<void(ApiResponse)> respond);
+  // Calls `respond` exactly once (possibly after this returns); running out
+  // of memory answers 503. Only if even that answer cannot be built (or
+  // `respond` throws) is it dropped: a session then closes its connection.
+  void handle(ApiRequest request, Respond respond);
 
  private:
-  void code_exec(ApiRequest request, std::function<void(ApiResponse)> respond);
+  void route(ApiRequest request, const Respond& respond);
+  void code_exec(ApiRequest request, const Respond& respond);
 
   const Config& config_;
   const ServiceState& state_;

@@ -3,8 +3,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include <atomic>
+#include <new>
 
+#include "common/api_errors.h"
 #include "common/json_render.h"
 #include "common/log.h"
 
@@ -14,6 +15,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
+constexpr std::size_t kDiscardBufferBytes = 64 * 1024;
+
 std::uint64_t next_session_id() {
   static std::uint64_t counter = 0;
   return ++counter;
@@ -72,6 +75,15 @@ void HttpSession::on_header(beast::error_code ec) {
   if (parser_->content_length() && *parser_->content_length() > limits_.max_body_bytes) {
     return reply(413, "Request body too large", true);
   }
+  if (parser_->content_length()) {
+    // Beast reserves this much when the body starts, where a failure could
+    // only abort the connection; here it can still be answered.
+    try {
+      parser_->get().body().reserve(static_cast<std::size_t>(*parser_->content_length()));
+    } catch (const std::bad_alloc&) {
+      return reply_out_of_memory();
+    }
+  }
   read_body();
 }
 
@@ -98,36 +110,59 @@ void HttpSession::on_body(beast::error_code ec) {
 
 void HttpSession::dispatch() {
   ++requests_;
-  auto message = parser_->release();
-  keep_alive_ = message.keep_alive();
   stream_.expires_never();  // the execution has its own limits
   ApiRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  if (auto it = message.find(http::field::content_type); it != message.end()) {
-    request.content_type = std::string(it->value());
+  bool head = false;
+  unsigned version = 11;
+  {
+    // Scoped: the header fields are not kept while the request runs.
+    auto message = parser_->release();
+    parser_.reset();
+    keep_alive_ = message.keep_alive();
+    head = message.method() == http::verb::head;
+    version = message.version();
+    try {
+      request.method = std::string(message.method_string());
+      request.target = std::string(message.target());
+      if (auto it = message.find(http::field::content_type); it != message.end()) {
+        request.content_type = std::string(it->value());
+      }
+      request.request_id = std::to_string(id_) + "-" + std::to_string(requests_);
+    } catch (const std::bad_alloc&) {
+      return reply_out_of_memory();
+    }
+    // The handler owns the body now and releases it once parsed.
+    request.body = std::move(message.body());
   }
-  request.body = std::move(message.body());
-  request.request_id = std::to_string(id_) + "-" + std::to_string(requests_);
-  const bool head = message.method() == http::verb::head;
-  const unsigned version = message.version();
   handler_.handle(std::move(request), [self = shared_from_this(), head, version](ApiResponse r) {
-    http::response<http::string_body> response{static_cast<http::status>(r.status), version};
-    response.set(http::field::server, "codejail-service");
-    if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) response.set(name, value);
-    response.body() = head ? std::string() : std::move(r.body);
-    response.keep_alive(self->keep_alive_ && !self->stopping_);
-    response.prepare_payload();
-    self->send(std::move(response));
+    try {
+      http::response<http::string_body> response{static_cast<http::status>(r.status), version};
+      response.set(http::field::server, "codejail-service");
+      if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
+      for (const auto& [name, value] : r.headers) response.set(name, value);
+      response.body() = head ? std::string() : std::move(r.body);
+      response.keep_alive(self->keep_alive_ && !self->stopping_);
+      response.prepare_payload();
+      self->send(std::move(response));
+    } catch (const std::bad_alloc&) {
+      self->reply_out_of_memory();
+    }
   });
 }
 
-void HttpSession::reply(int status, std::string body, bool close_after) {
+void HttpSession::reply(int status, std::string_view text, bool close_after) {
+  reply_body(status, "{\"detail\":" + json::quote_api(text) + "}", close_after);
+}
+
+void HttpSession::reply_out_of_memory() {
+  reply_body(503, error_body("Codejail service is out of memory; retry later"), true);
+}
+
+void HttpSession::reply_body(int status, std::string json_body, bool close_after) {
   http::response<http::string_body> response{static_cast<http::status>(status), 11};
   response.set(http::field::server, "codejail-service");
   response.set(http::field::content_type, "application/json");
-  response.body() = "{\"detail\":" + json::quote_api(body) + "}";
+  response.body() = std::move(json_body);
   keep_alive_ = !close_after;
   linger_ = close_after;
   response.keep_alive(!close_after);
@@ -149,16 +184,21 @@ void HttpSession::send(http::response<http::string_body> response) {
 void HttpSession::linger_close() {
   beast::error_code ignored;
   stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!discard_buffer_) {
+    discard_buffer_.reset(new (std::nothrow) char[kDiscardBufferBytes]);
+    if (!discard_buffer_) return close();  // lingering is a courtesy
+  }
   stream_.expires_after(std::chrono::seconds(5));
   discard_input();
 }
 
 void HttpSession::discard_input() {
-  stream_.async_read_some(boost::asio::buffer(discard_buffer_),
+  stream_.async_read_some(boost::asio::buffer(discard_buffer_.get(), kDiscardBufferBytes),
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                             self->discarded_ += n;
                             // Bounded: at most one more maximal body, 5 s.
-                            if (ec || self->discarded_ > self->limits_.max_body_bytes + (1u << 20)) {
+                            const std::size_t bound = self->limits_.max_body_bytes + (1u << 20);
+                            if (ec || self->discarded_ > bound) {
                               return self->close();
                             }
                             self->discard_input();

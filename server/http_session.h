@@ -10,10 +10,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "server/api_handler.h"
 
@@ -44,7 +45,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read_body();
   void on_body(boost::beast::error_code ec);
   void dispatch();
-  void reply(int status, std::string body, bool close);
+  // {"detail": text}, as the REST framework spells transport errors.
+  void reply(int status, std::string_view text, bool close);
+  void reply_body(int status, std::string json_body, bool close);
+  // 503 {"error": ...} when this request cannot get the memory it needs.
+  void reply_out_of_memory();
   void send(boost::beast::http::response<boost::beast::http::string_body> response);
   void close();
   // After an early error answer: stop sending, then read and discard what
@@ -64,7 +69,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool busy_ = false;
   bool linger_ = false;            // close with linger_close() after the answer
   std::size_t discarded_ = 0;
-  std::array<char, 64 * 1024> discard_buffer_{};
+  // Only a lingering close needs it; most sessions never allocate it.
+  std::unique_ptr<char[]> discard_buffer_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
 };

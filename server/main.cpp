@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     std::cerr << "codejail-service: configuration error: " << e.what() << "\n";
     return 2;
   }
-  if (access(options.worker_binary.c_str(), X_OK) != 0 && access(worker_binary.c_str(), X_OK) != 0) {
+  if (access(worker_binary.c_str(), X_OK) != 0) {
     std::cerr << "codejail-service: cannot execute the worker binary " << worker_binary << "\n";
     return 2;
   }

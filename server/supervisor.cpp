@@ -331,6 +331,15 @@ class Supervisor {
     try {
       Config fresh = parse_config(text.str(), options_.config_path, warnings);
       for (const auto& w : warnings) log::warning(w);
+      // A new configuration can change the interpreter, paths, the uid base:
+      // it must pass the same confinement probes as at startup.
+      for (const auto& probe : run_probes(options_.worker_binary, text.str())) {
+        if (!probe.passed) {
+          log::error("SIGHUP: startup check '" + probe.name + "' fails with the new "
+                     "configuration (" + probe.reason + "); keeping the previous one");
+          return;
+        }
+      }
       options_.config_yaml = text.str();
       log::info("SIGHUP: configuration reloaded; new workers use it",
                 {{"config", options_.config_path}});

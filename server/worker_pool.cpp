@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <new>
 
 #include "common/log.h"
 
@@ -42,8 +43,24 @@ void WorkerPool::add_worker(int fd) {
   read_more(worker);
 }
 
+bool WorkerPool::has_idle_worker() const {
+  return std::any_of(workers_.begin(), workers_.end(), [](const auto& w) {
+    return w->ready && !w->retiring && w->current == nullptr;
+  });
+}
+
+void WorkerPool::finish(const std::shared_ptr<Pending>& pending, PoolOutcome outcome) {
+  try {
+    pending->done(std::move(outcome));
+  } catch (const std::exception& e) {
+    log::error("request completion failed", {{"error", std::string(e.what())}});
+  }
+}
+
 void WorkerPool::submit(protocol::Request request, PoolCallback done) {
-  if (queue_.size() >= settings_.queue_limit) {
+  // The queue only holds requests waiting for a worker: with an idle one
+  // (dispatch() below takes it at once), even queue_limit 0 must serve.
+  if (!has_idle_worker() && queue_.size() >= settings_.queue_limit) {
     PoolOutcome outcome;
     outcome.kind = PoolOutcome::kQueueFull;
     asio::post(io_, [done = std::move(done), outcome]() mutable { done(std::move(outcome)); });
@@ -65,7 +82,7 @@ void WorkerPool::submit(protocol::Request request, PoolCallback done) {
     PoolOutcome outcome;
     outcome.kind = PoolOutcome::kQueueTimeout;
     outcome.queue_seconds = std::chrono::duration<double>(Clock::now() - p->enqueued).count();
-    p->done(std::move(outcome));
+    finish(p, std::move(outcome));
   });
   queue_.push_back(std::move(pending));
   dispatch();
@@ -84,10 +101,22 @@ void WorkerPool::dispatch() {
 }
 
 void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending) {
+  try {
+    worker->outgoing = protocol::encode(pending->request);
+  } catch (const std::bad_alloc&) {
+    // The frame copies the whole request; without memory for it the
+    // request fails and the worker stays free.
+    log::error("out of memory encoding a request for a worker");
+    PoolOutcome outcome;
+    outcome.kind = PoolOutcome::kNoMemory;
+    finish(pending, std::move(outcome));
+    return;
+  }
   worker->current = std::move(pending);
-  worker->outgoing = protocol::encode(worker->current->request);
-  // The request body may be large; the worker holds its own copy now.
+  // The files may be large; the worker gets its own copy. The payload text
+  // stays for the answer if the worker dies (PoolOutcome::payload_text).
   worker->current->request.files.clear();
+  worker->current->request.files.shrink_to_fit();
   asio::async_write(worker->socket, asio::buffer(worker->outgoing),
                     [this, worker](const boost::system::error_code& ec, std::size_t) {
                       worker->outgoing.clear();
@@ -140,7 +169,7 @@ void WorkerPool::on_frame(const std::shared_ptr<Worker>& worker, protocol::Frame
   PoolOutcome outcome;
   outcome.kind = PoolOutcome::kAnswered;
   outcome.response = std::move(*response);
-  pending->done(std::move(outcome));
+  finish(pending, std::move(outcome));
   dispatch();
 }
 
@@ -163,7 +192,8 @@ void WorkerPool::drop(const std::shared_ptr<Worker>& worker, const char* why) {
     worker->current.reset();
     PoolOutcome outcome;
     outcome.kind = PoolOutcome::kWorkerDied;
-    pending->done(std::move(outcome));
+    outcome.payload_text = std::move(pending->request.payload_text);
+    finish(pending, std::move(outcome));
   }
   update_gauges();
   dispatch();

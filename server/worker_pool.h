@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/worker_protocol.h"
@@ -24,9 +25,13 @@ struct PoolOutcome {
     kWorkerDied,   // the worker went away mid-request
     kQueueFull,    // every worker busy and the queue full
     kQueueTimeout, // waited longer than the queue timeout
+    kNoMemory,     // the request could not be sent (allocation failed)
   };
   Kind kind = kAnswered;
   protocol::Response response;
+  // kWorkerDied: the request's payload text, for the fallback answer. The
+  // pool holds it anyway, so callers need not keep a copy (or a parsed DOM).
+  std::string payload_text;
   double queue_seconds = 0;
 };
 
@@ -45,7 +50,9 @@ class WorkerPool {
   // becomes available once its hello arrives.
   void add_worker(int fd);
 
-  // Queues `request`; `done` is called exactly once, on the io_context.
+  // Queues `request`; `done` is called exactly once, on the io_context,
+  // unless this throws (std::bad_alloc), in which case it is never called.
+  // Refused (kQueueFull) only when no worker is idle and the queue is full.
   void submit(protocol::Request request, PoolCallback done);
 
   std::size_t workers() const;
@@ -72,7 +79,11 @@ class WorkerPool {
     std::string outgoing;  // the frame being written
   };
 
+  bool has_idle_worker() const;
   void dispatch();
+  // Calls pending->done; an exception from it is logged, so the pool's own
+  // state stays consistent.
+  void finish(const std::shared_ptr<Pending>& pending, PoolOutcome outcome);
   void start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending);
   void read_more(const std::shared_ptr<Worker>& worker);
   void on_frame(const std::shared_ptr<Worker>& worker, protocol::FrameKind kind,

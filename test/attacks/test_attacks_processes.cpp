@@ -95,8 +95,15 @@ TEST_CASE("24: executing other programs is denied", "[attack][deny]") {
                                   "fd = os.open('/usr/bin/true', os.O_PATH)\n"
                                   "execveat_fd = in_child(lambda: getattr(_errno, sc(322, fd, b'', argv, envp, AT_EMPTY_PATH), 0))\n"
                                   "execveat_path = in_child(lambda: getattr(_errno, sc(322, -100, b'/usr/bin/true', argv, envp, 0), 0))\n"
+                                  // An absolute path makes execveat ignore its descriptor:
+                                  // the exec lock must refuse it anyway (ld.so would run
+                                  // any readable program).
+                                  "ld_argv = (_ct.c_char_p * 3)(b'ld.so', b'/usr/bin/true', None)\n"
+                                  "execveat_abs = in_child(lambda: getattr(_errno, sc(322, 1023, b'/lib64/ld-linux-x86-64.so.2', ld_argv, envp, AT_EMPTY_PATH), 0))\n"
+                                  "memfd = attempt(os.memfd_create, 'x')\n"
+                                  "preload_visible = 'LD_PRELOAD' in os.environ\n"
                                   "os.close(fd)\n"
-                                  "del argv, envp, fd, AT_EMPTY_PATH\n");
+                                  "del argv, ld_argv, envp, fd, AT_EMPTY_PATH\n");
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "true") == "PermissionError: [Errno 13] Permission denied: '/usr/bin/true'");
   CHECK(global_str(out.body(), "ls") == "PermissionError: [Errno 13] Permission denied: 'ls'");
@@ -112,9 +119,13 @@ TEST_CASE("24: executing other programs is denied", "[attack][deny]") {
   CHECK(global(out.body(), "execv_ldso") == "13");
   CHECK(global(out.body(), "execv_self") == "13");
   CHECK(global_str(out.body(), "dup_1023") == "OSError: [Errno 9] Bad file descriptor");
-  CHECK(global_str(out.body(), "execveat_1023") == "EBADF");
+  // The exec lock refuses even before the descriptor is looked at.
+  CHECK(global_str(out.body(), "execveat_1023") == "EACCES");
   CHECK(global(out.body(), "execveat_fd") == "13");
   CHECK(global(out.body(), "execveat_path") == "13");
+  CHECK(global(out.body(), "execveat_abs") == "13");
+  CHECK(global_str(out.body(), "memfd") == "PermissionError: [Errno 1] Operation not permitted");
+  CHECK(global(out.body(), "preload_visible") == "false");
   expect_clean_next_run(executor);
 }
 

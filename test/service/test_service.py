@@ -48,7 +48,7 @@ def sandbox_processes():
 
 
 class Service:
-    def __init__(self, config_text=None, workers=2, extra=()):
+    def __init__(self, config_text=None, workers=2, extra=(), preexec_fn=None):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="cjs-service-test-")
         args = [os.path.join(BUILD, "codejail-service"), "--bind", "127.0.0.1:%d" % self.port,
@@ -61,7 +61,8 @@ class Service:
         self.log = open(os.path.join(self.tmp, "service.log"), "w+")
         env = dict(os.environ, CJS_TEST_ENV_LEAKAGE="yes")
         env.pop("CODEJAIL_SERVICE_CFG", None)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env,
+                                     preexec_fn=preexec_fn)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -311,6 +312,128 @@ class ServiceTest(unittest.TestCase):
             json.loads(line)
         self.assertNotIn("secret_marker_xyz", "\n".join(lines))
         self.assertTrue(any('"codejail.exec.status":"executed.success"' in l for l in lines))
+
+    def test_max_connections_defers_accepting_until_a_connection_closes(self):
+        service = self.start("CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_connections: 20}\n")
+        held = hold_served_connections(service, 20)
+        fresh = send_health_request(service)
+        try:
+            # Accepted by the kernel (the backlog) but not by the service.
+            fresh.settimeout(1)
+            with self.assertRaises(socket.timeout):
+                fresh.recv(65536)
+            held.pop().close()
+            fresh.settimeout(5)
+            self.assertTrue(fresh.recv(65536).startswith(b"HTTP/1.1 200"))
+        finally:
+            fresh.close()
+            for conn in held:
+                conn.close()
+        self.assertEqual(service.request("GET", "/health/")[0], 200)
+        self.assertIn("max_connections reached", service.logs())
+
+    def test_queue_limit_zero_serves_when_a_worker_is_idle(self):
+        service = self.start(LONG_LIMITS + "CODEJAIL_SERVICE: {queue_limit: 0}\n", workers=1)
+        # /health/ reflects the probes; the worker may still be saying hello,
+        # and one that is starting is not idle.
+        deadline = time.time() + 10
+        while "codejail_workers 1\n" not in service.request("GET", "/metrics")[1].decode():
+            self.assertLess(time.time(), deadline, "the worker did not become ready")
+            time.sleep(0.05)
+        self.assertEqual(service.execute("x = 1")[:2], (200, b'{"globals_dict":{"x":1}}'))
+        # With the only worker busy, nothing may wait: 503 at once.
+        import threading
+        result = {}
+        thread = threading.Thread(
+            target=lambda: result.setdefault("r", service.execute("import time\ntime.sleep(2)")))
+        thread.start()
+        deadline = time.time() + 5
+        while not any(children(w) for w in service.workers()) and time.time() < deadline:
+            time.sleep(0.05)
+        status, body, headers = service.execute("x = 2")
+        self.assertEqual(status, 503)
+        self.assertEqual(headers.get("Retry-After"), "1")
+        thread.join(10)
+        self.assertEqual(result["r"][0], 200)
+        self.assertEqual(service.execute("x = 3")[1], b'{"globals_dict":{"x":3}}')
+
+    def test_idle_connections_beyond_max_connections_do_not_flood_the_log(self):
+        service = self.start("CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_connections: 20}\n")
+        held = hold_served_connections(service, 20)
+        # 40 more that never send anything wait in the listen backlog.
+        held += [socket.create_connection(("127.0.0.1", service.port), timeout=5)
+                 for _ in range(40)]
+        fresh = send_health_request(service)
+        try:
+            time.sleep(2)
+            fresh.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                fresh.recv(65536)
+        finally:
+            fresh.close()
+            for conn in held:
+                conn.close()
+        # Everything queued behind the cap was closed: a fresh client is served.
+        self.assertEqual(service.request("GET", "/health/", timeout=5)[0], 200)
+        self.assertLess(len(service.logs().splitlines()), 100)
+
+    def test_accept_errors_back_off_without_flooding_the_log(self):
+        # An open-file limit below max_connections: the acceptor runs into
+        # EMFILE. It must neither spin nor log every failed accept. (1024, a
+        # common default, is about the least the jail workers need.)
+        import resource
+        nofile = 1024
+
+        def low_nofile():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        service = self.start(
+            "CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE: {max_connections: 100000}\n",
+            preexec_fn=low_nofile)
+        held = [socket.create_connection(("127.0.0.1", service.port), timeout=5)
+                for _ in range(nofile + 100)]
+        try:
+            time.sleep(3)
+            with self.assertRaises(OSError):  # no descriptor left for it
+                service.request("GET", "/health/", timeout=1)
+        finally:
+            for conn in held:
+                conn.close()
+        # Closed connections free descriptors; the 100 ms retry picks up again.
+        deadline = time.time() + 5
+        while True:
+            try:
+                if service.request("GET", "/health/", timeout=1)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+            self.assertLess(time.time(), deadline, "/health/ did not recover")
+        logs = service.logs()
+        failures = [l for l in logs.splitlines() if "accept failed" in l]
+        self.assertGreaterEqual(len(failures), 1)
+        self.assertLessEqual(len(failures), 6)  # at most one a second
+        self.assertIn('"suppressed"', failures[-1])
+        self.assertLess(len(logs.splitlines()), 100)
+
+
+def hold_served_connections(service, count):
+    """`count` keep-alive connections, each served once (so the service has
+    certainly accepted it) and then left idle."""
+    held = []
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=10)
+        conn.request("GET", "/health/")
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+        held.append(conn)
+    return held
+
+
+def send_health_request(service):
+    s = socket.create_connection(("127.0.0.1", service.port), timeout=5)
+    s.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    return s
 
 
 def service_logs_lines(service):

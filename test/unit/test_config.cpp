@@ -56,6 +56,7 @@ void CheckSameSettings(const Config& a, const Config& b) {
   CHECK(a.stdout_cap_bytes == b.stdout_cap_bytes);
   CHECK(a.stderr_cap_bytes == b.stderr_cap_bytes);
   CHECK(a.max_body_bytes == b.max_body_bytes);
+  CHECK(a.max_connections == b.max_connections);
   CHECK(a.sandbox_root == b.sandbox_root);
   CHECK(a.tmp_size_bytes == b.tmp_size_bytes);
   CHECK(a.memory_limit_bytes == b.memory_limit_bytes);
@@ -87,8 +88,9 @@ TEST_CASE("the embedded default parses without warnings and spells out every key
        {"CODEJAIL_ENABLED:", "CODE_JAIL:", "python_bin:", "user:", "limits:", "CPU:",
         "REALTIME:", "VMEM:", "FSIZE:", "NPROC:", "PROXY:", "limit_overrides:",
         "CODEJAIL_SERVICE:", "bind:", "workers:", "max_requests:", "max_requests_jitter:",
-        "stdout_cap_bytes:", "stderr_cap_bytes:", "max_body_bytes:", "sandbox_root:",
-        "tmp_size_bytes:", "memory_limit_bytes:", "sandbox_uid_base:", "require_apparmor:", "log_code:"}) {
+        "stdout_cap_bytes:", "stderr_cap_bytes:", "max_body_bytes:", "max_connections:",
+        "sandbox_root:", "tmp_size_bytes:", "memory_limit_bytes:", "sandbox_uid_base:",
+        "require_apparmor:", "log_code:"}) {
     CAPTURE(key);
     CHECK_THAT(text, Contains(key));
   }
@@ -186,6 +188,7 @@ CODEJAIL_SERVICE:
   stdout_cap_bytes: 1024
   stderr_cap_bytes: 2048
   max_body_bytes: 1_048_576
+  max_connections: 20
   sandbox_root: /var/lib/codejail
   tmp_size_bytes: 4096
   memory_limit_bytes: 0
@@ -201,6 +204,7 @@ CODEJAIL_SERVICE:
   CHECK(config.stdout_cap_bytes == 1024);
   CHECK(config.stderr_cap_bytes == 2048);
   CHECK(config.max_body_bytes == 1048576);
+  CHECK(config.max_connections == 20);
   CHECK(config.sandbox_root == "/var/lib/codejail");
   CHECK(config.tmp_size_bytes == 4096);
   CHECK(config.memory_limit_bytes == 0);
@@ -289,6 +293,9 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
        "CODEJAIL_SERVICE.stdout_cap_bytes: expected an integer of at least 1024, got '1023'"},
       {"CODEJAIL_SERVICE: {stderr_cap_bytes: 0}", "CODEJAIL_SERVICE.stderr_cap_bytes"},
       {"CODEJAIL_SERVICE: {max_body_bytes: 10}", "CODEJAIL_SERVICE.max_body_bytes"},
+      {"CODEJAIL_SERVICE: {max_connections: 0}", "CODEJAIL_SERVICE.max_connections: expected an "
+                                                 "integer from 1 to 100000, got '0'"},
+      {"CODEJAIL_SERVICE: {max_connections: 100001}", "CODEJAIL_SERVICE.max_connections"},
       {"CODEJAIL_SERVICE: {tmp_size_bytes: 0}", "CODEJAIL_SERVICE.tmp_size_bytes"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 0}", "CODEJAIL_SERVICE.sandbox_uid_base"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 999}", "CODEJAIL_SERVICE.sandbox_uid_base"},

@@ -139,6 +139,54 @@ TEST_CASE("check 5: schema mismatch messages follow jsonschema's best_match", "[
   }
 }
 
+TEST_CASE("check 5: a huge python_path of non-strings reports only the first item", "[payload]") {
+  // Regression: one error object per bad item, and the repr of the whole
+  // array, used to be built for a message that reports only item 0 (an 8 MiB
+  // payload cost over 1 GB of memory). Before the fix this took seconds.
+  std::string text = R"({"code":"x","globals_dict":{},"python_path":[)";
+  constexpr std::size_t kItems = 2'000'000;
+  text.reserve(text.size() + 2 * kItems + 2);
+  for (std::size_t i = 0; i < kItems; ++i) text += i == 0 ? "0" : ",0";
+  text += "]}";
+  auto result = check(text);
+  REQUIRE_FALSE(result.payload);
+  CHECK(result.error.message ==
+        "Payload JSON did not match schema at path $.python_path[0]: 0 is not of type 'string'");
+  CHECK(result.error.telemetry_status == "invalid.payload.schema_mismatch");
+
+  // The first bad item is reported wherever it is, and whatever follows it.
+  text = R"({"code":"x","globals_dict":{},"python_path":[)";
+  for (std::size_t i = 0; i < 100'000; ++i) text += R"("a",)";
+  text += R"([1,"b"],0,null,"c"]})";
+  result = check(text);
+  REQUIRE_FALSE(result.payload);
+  CHECK(result.error.message ==
+        "Payload JSON did not match schema at path $.python_path[100000]: [1, 'b'] is not of type"
+        " 'string'");
+}
+
+TEST_CASE("check 5: large wrong-typed values elsewhere still give the same messages", "[payload]") {
+  std::string big = "[";
+  for (int i = 0; i < 200'000; ++i) big += i == 0 ? "1" : ",1";
+  big += "]";
+  std::string big_repr = "[";
+  for (int i = 0; i < 200'000; ++i) big_repr += i == 0 ? "1" : ", 1";
+  big_repr += "]";
+  const std::string prefix = "Payload JSON did not match schema at path ";
+  // Not reported: a required property outranks them.
+  CHECK(check(R"({"globals_dict":)" + big + "}").error.message ==
+        prefix + "$: 'code' is a required property");
+  CHECK(check(R"({"code":)" + big + "}").error.message ==
+        prefix + "$: 'globals_dict' is a required property");
+  CHECK(check(R"({"code":)" + big + R"(,"globals_dict":{},"slug":1})").error.message ==
+        prefix + "$.slug: 1 is not valid under any of the given schemas");
+  // Reported: the message carries the full repr, as jsonschema's does.
+  CHECK(check(R"({"code":"x","globals_dict":)" + big + "}").error.message ==
+        prefix + "$.globals_dict: " + big_repr + " is not of type 'object'");
+  CHECK(check(R"({"code":"x","globals_dict":{},"slug":)" + big + "}").error.message ==
+        prefix + "$.slug: " + big_repr + " is not valid under any of the given schemas");
+}
+
 TEST_CASE("check 5: valid payloads pass the schema", "[payload]") {
   for (const std::string json_text : {
            R"({"code":"it's","globals_dict":{},)"
@@ -167,6 +215,28 @@ TEST_CASE("check 6: python_path entries other than python_lib.zip", "[payload]")
   REQUIRE_FALSE(result.payload);
   CHECK(result.error.telemetry_status == "invalid.python_path");
   CHECK(result.error.log_line == "Unexpected python_path entries in request: {'./python_lib.zip'}");
+}
+
+TEST_CASE("check 6: many distinct python_path entries are deduplicated in linear time",
+          "[payload]") {
+  // Regression: deduplication used to scan the list of bad entries for every
+  // entry, quadratic in the number of distinct entries (1M of them in an
+  // 8 MiB payload ran for over ten minutes).
+  constexpr int kEntries = 100'000;
+  std::string text = R"({"code":"","globals_dict":{},"python_path":[)";
+  std::string expected_log = "Unexpected python_path entries in request: {";
+  for (int i = 0; i < kEntries; ++i) {
+    const std::string name = "p" + std::to_string(i);
+    text += '"' + name + "\",\"python_lib.zip\"," + '"' + name + "\",";
+    if (i > 0) expected_log += ", ";
+    expected_log += "'" + name + "'";
+  }
+  text += R"("p0"]})";
+  expected_log += "}";
+  auto result = check(text);
+  REQUIRE_FALSE(result.payload);
+  CHECK(result.error.telemetry_status == "invalid.python_path");
+  CHECK(result.error.log_line == expected_log);
 }
 
 TEST_CASE("check 7: uploaded files other than python_lib.zip", "[payload]") {
