@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/payload.h"
 #include "jail/executor.h"
+#include "jail/runner_process.h"
 #include "jail/probes.h"
 
 namespace {
@@ -185,20 +186,8 @@ int self_test(cjs::jail::Executor& executor) {
 int main(int argc, char** argv) {
   Options options = parse_args(argc, argv);
   if (options.verbose) cjs::log::set_min_level(cjs::log::Level::kDebug);
-  // This tool never needs the network: forbid our own outbound TCP, which is
-  // also what the egress probe checks.
-  // A sandbox that dies while we write its stdin must not kill us.
-  signal(SIGPIPE, SIG_IGN);
-  // The exec-once scheme places a descriptor at 1023: make room for it.
-  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
-  cjs::EgressLock lock = cjs::restrict_own_network();
-  if (!lock.landlock && !lock.seccomp) {
-    cjs::log::warning("cannot forbid outbound connections for this process",
-                      {{"detail", lock.detail}});
-  }
+  // This tool never needs the network (which the egress probe checks).
+  cjs::jail::prepare_runner_process();
 
   try {
     cjs::Config config = load_config(options);

@@ -29,6 +29,7 @@
 #include "common/payload.h"
 #include "common/worker_protocol.h"
 #include "jail/executor.h"
+#include "jail/runner_process.h"
 #include "jail/probes.h"
 
 namespace {
@@ -161,18 +162,7 @@ cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protoco
 int main(int argc, char** argv) {
   Options options = parse(argc, argv);
   // Workers never need the network; the sandboxes below inherit this too.
-  // A sandbox that dies while we write its stdin must not kill us.
-  signal(SIGPIPE, SIG_IGN);
-  // The exec-once scheme places a descriptor at 1023: make room for it.
-  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
-  cjs::EgressLock lock = cjs::restrict_own_network();
-  if (!lock.landlock && !lock.seccomp) {
-    cjs::log::warning("cannot forbid outbound connections for this worker",
-                      {{"detail", lock.detail}});
-  }
+  cjs::jail::prepare_runner_process();
   try {
     cjs::Config config = load(options);
     if (config.log_code) cjs::log::set_min_level(cjs::log::Level::kDebug);

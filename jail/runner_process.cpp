@@ -1,0 +1,24 @@
+#include "jail/runner_process.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "common/egress.h"
+#include "common/log.h"
+
+namespace cjs::jail {
+
+void prepare_runner_process() {
+  signal(SIGPIPE, SIG_IGN);
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  EgressLock lock = restrict_own_network();
+  if (!lock.landlock && !lock.seccomp) {
+    log::warning("cannot forbid outbound connections for this process",
+                 {{"detail", lock.detail}});
+  }
+}
+
+}  // namespace cjs::jail
