@@ -16,8 +16,8 @@ bool apparmor_enabled(std::string* reason) {
   return false;
 }
 
-int apparmor_change_onexec(const char* profile) {
-  return aa_change_onexec(profile) == 0 ? 0 : errno;
+int apparmor_stack_onexec(const char* profile) {
+  return aa_stack_onexec(profile) == 0 ? 0 : errno;
 }
 
 }  // namespace cjs::jail

@@ -141,7 +141,7 @@ std::uint32_t namespace_layers(unsigned long flags) {
 
   if (plan.confine) {
     if (!plan.apparmor_profile.empty()) {
-      if (int err = apparmor_change_onexec(plan.apparmor_profile.c_str()); err != 0) {
+      if (int err = apparmor_stack_onexec(plan.apparmor_profile.c_str()); err != 0) {
         fail(rfd, kStepAppArmor, err);
       }
       layers |= kLayerAppArmor;
@@ -193,7 +193,7 @@ const char* child_step_name(int step) {
     case kStepExecFd: return "open the interpreter";
     case kStepRlimits: return "setrlimit";
     case kStepPrivileges: return "drop privileges";
-    case kStepAppArmor: return "AppArmor change_onexec";
+    case kStepAppArmor: return "AppArmor stack_onexec";
     case kStepLandlock: return "Landlock";
     case kStepSeccomp: return "seccomp";
     case kStepExecLock: return "find the exec lock library in the view";
