@@ -97,7 +97,7 @@ class Executor {
   std::string apparmor_reason_;            // why not
   int landlock_abi_ = 0;
   bool defer_cleanup_ = false;
-  std::optional<SandboxDir> pending_dir_;      // the last run's, until finish_cleanup()
+  std::optional<SandboxDir> pending_dir_;  // the last run's, until finish_cleanup()
   std::unique_ptr<RunCgroup> pending_cgroup_;
 };
 

@@ -311,15 +311,14 @@ TEST_CASE("deferred cleanup (the worker's mode): the run is over when execute() 
   cjs::jail::Executor executor(config_with([&](cjs::Config& c) { c.sandbox_root = root.path; }));
   executor.set_deferred_cleanup(true);
   const std::string marker = "cjs-defer-" + random_token(6);
-  const cjs::ExecPayload daemon = cjs::test::accepted_payload(
-      payload_json("import ctypes, os, time\n"
-                   "if os.fork() == 0:\n"
-                   "    os.setsid()\n"
-                   "    ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0)\n"
-                   "    time.sleep(60)\n"
-                   "x = 1\n",
-                   "{}"),
-      {});
+  const std::string code =
+      "import ctypes, os, time\n"
+      "if os.fork() == 0:\n"
+      "    os.setsid()\n"
+      "    ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0)\n"
+      "    time.sleep(60)\n"
+      "x = 1\n";
+  const cjs::ExecPayload daemon = cjs::test::accepted_payload(payload_json(code, "{}"), {});
   auto report = executor.execute(daemon, {});
   auto left = processes_named(marker);
   kill_all(left);
