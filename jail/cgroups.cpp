@@ -409,6 +409,7 @@ class RunCgroupImpl final : public RunCgroup {
   bool apply_limits(const CgroupLimits& limits, std::string& error);
 
   bool attach(pid_t pid, std::string& error) override;
+  std::vector<std::string> self_attach_files() const override;
   void kill_all() override;
   std::optional<std::int64_t> memory_peak_bytes() const override;
   bool hit_memory_limit() const override;
@@ -502,6 +503,13 @@ bool RunCgroupImpl::attach(pid_t pid, std::string& error) {
     }
   }
   return true;
+}
+
+std::vector<std::string> RunCgroupImpl::self_attach_files() const {
+  std::vector<std::string> files;
+  if (mode_ != CgroupManager::Mode::kV1) return files;
+  for (const auto& d : dirs_) files.push_back(join(d.path, "tasks"));
+  return files;
 }
 
 void RunCgroupImpl::kill_all() {

@@ -198,14 +198,17 @@ const char* child_step_name(int step) {
     case kStepSeccomp: return "seccomp";
     case kStepExecLock: return "find the exec lock library in the view";
     case kStepExec: return "exec the sandbox interpreter";
+    case kStepCgroup: return "join the run's cgroup";
     default: return "unknown step";
   }
 }
 
 void keeper_main(const ChildPlan& plan, const ChildFds& fds) {
   const int rfd = fds.report_fd;
-  int keep[] = {fds.stdin_fd, fds.stdout_fd, fds.stderr_fd, fds.report_fd, fds.go_fd};
-  if (!close_all_except(keep, 5)) fail(rfd, kStepFds, errno);
+  int keep[5 + ChildFds::kMaxCgroupFds] = {fds.stdin_fd, fds.stdout_fd, fds.stderr_fd,
+                                           fds.report_fd, fds.go_fd};
+  for (int i = 0; i < fds.cgroup_fd_count; ++i) keep[5 + i] = fds.cgroup_fds[i];
+  if (!close_all_except(keep, 5 + fds.cgroup_fd_count)) fail(rfd, kStepFds, errno);
   // If the runner dies (a worker killed mid-request), so do we, and with us
   // everything in the run's pid namespace: nobody would enforce REALTIME.
   // Set before waiting for the go byte: a runner that died earlier closed
@@ -219,6 +222,18 @@ void keeper_main(const ChildPlan& plan, const ChildFds& fds) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) fail(rfd, kStepWaitGo, n < 0 ? errno : EPIPE);
   close(fds.go_fd);
+
+  // Join the run's cgroup(s) before building or forking anything, so every
+  // process of the run is counted from its first instruction. A failure
+  // ends the run (fail closed).
+  for (int i = 0; i < fds.cgroup_fd_count; ++i) {
+    ssize_t written;
+    do {
+      written = write(fds.cgroup_fds[i], "0", 1);
+    } while (written < 0 && errno == EINTR);
+    if (written != 1) fail(rfd, kStepCgroup, written < 0 ? errno : EIO, i);
+    close(fds.cgroup_fds[i]);
+  }
 
   if (plan.confine && !plan.mounts.steps.empty()) {
     int failed_step = -1;

@@ -77,6 +77,11 @@ struct ChildFds {
   int stderr_fd;   // becomes 2
   int report_fd;   // close-on-exec; ChildReport records go here
   int go_fd;       // the runner writes one byte when the keeper may start
+  // cgroup v1 `tasks` files (RunCgroup::self_attach_files), opened for
+  // writing by the runner; the keeper joins each before anything else.
+  static constexpr int kMaxCgroupFds = 4;
+  int cgroup_fds[kMaxCgroupFds] = {-1, -1, -1, -1};
+  int cgroup_fd_count = 0;
 };
 
 // A record the keeper or the interpreter child writes to report_fd. Small
@@ -107,6 +112,7 @@ enum ChildStep : int {
   kStepSeccomp,
   kStepExecLock,
   kStepExec,
+  kStepCgroup,
 };
 
 const char* child_step_name(int step);

@@ -276,8 +276,21 @@ std::vector<LayerState> Executor::layer_states() const {
   return states;
 }
 
+void Executor::finish_cleanup() {
+  pending_cgroup_.reset();  // kills what is left (nothing, normally) and removes the dirs
+  if (pending_dir_) {
+    std::string cleanup_error;
+    if (!pending_dir_->remove(cleanup_error)) {
+      log::error("sandbox dir cleanup failed",
+                 {{"dir", pending_dir_->host_path()}, {"error", cleanup_error}});
+    }
+    pending_dir_.reset();
+  }
+}
+
 ExecutionReport Executor::execute(const ExecPayload& payload,
                                   const std::vector<UploadedFile>& files) {
+  finish_cleanup();  // the previous run's, if the caller has not yet
   const Limits limits =
       resolve_limits(config_.limits, config_.limit_overrides, payload.limit_overrides_context);
 
@@ -297,6 +310,7 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
   ExecutionReport report;
   report.limits = limits;
   std::optional<SandboxDir> dir;
+  std::unique_ptr<RunCgroup> cgroup;
   RunResult run;
   try {
     std::optional<Ownership> owner;
@@ -308,7 +322,6 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     ChildPlan plan = plan_run(dir->host_path(), "/tmp/" + dir->name(), limits);
 
     // The cgroup layer, where the host has one: fail closed if it breaks.
-    std::unique_ptr<RunCgroup> cgroup;
     if (confine_ && cgroups_.available()) {
       std::string error;
       CgroupLimits caps{config_.memory_limit_bytes, limits.nproc > 0 ? limits.nproc + 1 : 1024};
@@ -336,11 +349,12 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     report.limits = limits;
     return report;
   }
-  std::string cleanup_error;
-  if (!dir->remove(cleanup_error)) {
-    log::error("sandbox dir cleanup failed",
-               {{"dir", dir->host_path()}, {"error", cleanup_error}});
-  }
+  // run_sandboxed() killed and waited for every process of the run (and
+  // emptied its cgroup): only directories are left to remove.
+  pending_dir_.emplace(std::move(*dir));
+  dir.reset();
+  pending_cgroup_ = std::move(cgroup);
+  if (!defer_cleanup_) finish_cleanup();
 
   report.wall_seconds = run.wall_seconds;
   report.applied_layers = run.applied_layers;

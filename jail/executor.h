@@ -17,6 +17,7 @@
 #include "jail/cgroups.h"
 #include "jail/landlock.h"
 #include "jail/process_runner.h"
+#include "jail/sandbox_dir.h"
 #include "jail/seccomp.h"
 
 namespace cjs::jail {
@@ -58,6 +59,14 @@ class Executor {
 
   ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
 
+  // With deferred cleanup on (the worker), execute() returns as soon as
+  // every process of the run is dead and leaves the removal of the run's
+  // sandbox dir and cgroup dirs to finish_cleanup(), which the caller runs
+  // after sending the answer. execute() runs it first too, so nothing of a
+  // run is ever left when the next one starts.
+  void set_deferred_cleanup(bool on) { defer_cleanup_ = on; }
+  void finish_cleanup();
+
   const Config& config() const { return config_; }
 
   // Each layer and whether it will be applied to the next run. A run's own
@@ -87,6 +96,9 @@ class Executor {
   std::string apparmor_profile_;           // empty: AppArmor not used
   std::string apparmor_reason_;            // why not
   int landlock_abi_ = 0;
+  bool defer_cleanup_ = false;
+  std::optional<SandboxDir> pending_dir_;  // the last run's, until finish_cleanup()
+  std::unique_ptr<RunCgroup> pending_cgroup_;
 };
 
 }  // namespace cjs::jail

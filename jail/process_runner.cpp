@@ -95,6 +95,12 @@ std::vector<pid_t> list_children() {
 // keeper is reaped its pid may belong to someone else.)
 void kill_everything() {
   for (int round = 0; round < 1000; ++round) {
+    // Exact and cheap: no child at all (the normal case, where the pid
+    // namespace died with the keeper) needs no scan of every /proc entry.
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
+      return;
+    }
     std::vector<pid_t> children = list_children();
     if (children.empty()) return;
     for (pid_t child : children) kill(child, SIGKILL);
@@ -169,6 +175,25 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   Pipe in = make_pipe(), out = make_pipe(), err = make_pipe(), report = make_pipe(),
        go = make_pipe();
 
+  // Where the keeper can join the run's cgroup by itself (v1), it does so
+  // through these descriptors; otherwise we move it by pid below.
+  ChildFds child_fds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
+                     report.write_end.get(), go.read_end.get()};
+  std::vector<Fd> cgroup_fds;
+  if (options.cgroup != nullptr) {
+    std::vector<std::string> files = options.cgroup->self_attach_files();
+    if (files.size() > static_cast<std::size_t>(ChildFds::kMaxCgroupFds)) files.clear();
+    for (const std::string& file : files) {
+      Fd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) {
+        result.failure = "cannot open " + file + ": " + std::strerror(errno);
+        return result;
+      }
+      child_fds.cgroup_fds[child_fds.cgroup_fd_count++] = fd.get();
+      cgroup_fds.push_back(std::move(fd));
+    }
+  }
+
   // The keeper is pid 1 of the run's namespaces. Raw clone: it behaves like
   // fork (the child continues here on a copy of our stack).
   const unsigned long flags = plan.confine ? plan.clone_flags : 0;
@@ -179,9 +204,9 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
     return result;
   }
   if (pid == 0) {
-    keeper_main(plan, ChildFds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
-                               report.write_end.get(), go.read_end.get()});
+    keeper_main(plan, child_fds);
   }
+  cgroup_fds.clear();
   in.read_end.reset();
   out.write_end.reset();
   err.write_end.reset();
@@ -191,7 +216,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   // Before the keeper may start: ids and cgroup membership.
   std::string setup_error;
   bool ready = (!(flags & CLONE_NEWUSER) || write_id_maps(pid, setup_error)) &&
-               (options.cgroup == nullptr || options.cgroup->attach(pid, setup_error));
+               (options.cgroup == nullptr || child_fds.cgroup_fd_count > 0 ||
+                options.cgroup->attach(pid, setup_error));
   if (ready) {
     char byte = 1;
     ready = write(go.write_end.get(), &byte, 1) == 1;

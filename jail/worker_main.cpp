@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
     if (config.log_code) cjs::log::set_min_level(cjs::log::Level::kDebug);
     cjs::jail::Executor executor(std::move(config), options.slot);
     if (options.probes_json) return print_probes(executor);
+    executor.set_deferred_cleanup(true);  // answer first, then remove the run's dirs
 
     const int fd = options.fd;
     if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
       // Announce the last answer, so the acceptor sends nothing more here.
       response.last = options.max_requests != 0 && served + 1 == options.max_requests;
       if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;
+      executor.finish_cleanup();  // before the next request is read
     }
     return 0;  // recycled: the supervisor starts a fresh worker
   } catch (const std::exception& e) {

@@ -301,3 +301,40 @@ TEST_CASE("what the code plants in tmp/ is cleaned up without being followed",
         R"({"globals_dict":{"left":[],"x":1}})");
   CHECK(root.leftovers().empty());
 }
+
+TEST_CASE("deferred cleanup (the worker's mode): the run is over when execute() returns",
+          "[integration][hygiene]") {
+  // The worker answers before removing the run's dirs; nothing of the run
+  // may still be running then, and nothing may be left when the next run
+  // starts or after finish_cleanup().
+  ScratchDir root(0755);
+  cjs::jail::Executor executor(config_with([&](cjs::Config& c) { c.sandbox_root = root.path; }));
+  executor.set_deferred_cleanup(true);
+  const std::string marker = "cjs-defer-" + random_token(6);
+  const std::string code =
+      "import ctypes, os, time\n"
+      "if os.fork() == 0:\n"
+      "    os.setsid()\n"
+      "    ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0)\n"
+      "    time.sleep(60)\n"
+      "x = 1\n";
+  const cjs::ExecPayload daemon = cjs::test::accepted_payload(payload_json(code, "{}"), {});
+  auto report = executor.execute(daemon, {});
+  auto left = processes_named(marker);
+  kill_all(left);
+  CHECK(report.body == R"({"globals_dict":{"x":1}})");
+  CHECK(left.empty());
+  CHECK(descendants_of_uid(sandbox_uid()).empty());
+  CHECK(root.leftovers().size() == 1);  // only the finished run's dir, until cleanup
+
+  // The next execute() removes the previous run's dir before it starts.
+  const cjs::ExecPayload plain = cjs::test::accepted_payload(payload_json("y = 2", "{}"), {});
+  auto first = root.leftovers();
+  CHECK(executor.execute(plain, {}).body == R"({"globals_dict":{"y":2}})");
+  auto second = root.leftovers();
+  REQUIRE(second.size() == 1);
+  CHECK(second != first);
+
+  executor.finish_cleanup();
+  CHECK(root.leftovers().empty());
+}

@@ -572,3 +572,59 @@ TEST_CASE("a hugetlb-only cgroup2 root is not mistaken for usable v2", "[cgroups
     CHECK(cgroup_of(getpid(), "") == cgroup_of(getppid(), ""));  // we were not moved
   }
 }
+
+TEST_CASE("a run's first process joins the run cgroup by itself through self_attach_files",
+          "[cgroups]") {
+  Manager m;
+  REQUIRE(m.mgr.available());
+  auto cg = create(m, "run-self", {64 * kMiB, 5});
+  std::vector<std::string> files = cg->self_attach_files();
+  if (m.mgr.mode() == CgroupManager::Mode::kV2) {
+    CHECK(files.empty());  // v2: the runner moves the keeper by pid
+    return;
+  }
+  // v1: one `tasks` file per hierarchy, opened here as the runner does.
+  std::vector<std::string> dirs = run_dirs(m.group, "run-self");
+  REQUIRE(files.size() == dirs.size());
+  std::vector<int> fds;
+  for (size_t i = 0; i < files.size(); ++i) {
+    CHECK(files[i] == dirs[i] + "/tasks");
+    int fd = open(files[i].c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    fds.push_back(fd);
+  }
+  // Before the child writes, nothing is in the group; after, exactly it.
+  Child child([&fds] {
+    for (int fd : fds) {
+      if (write(fd, "0", 1) != 1) return 10;
+    }
+    pause();  // stay in the group until killed
+    return 11;
+  });
+  for (int fd : fds) close(fd);
+  CHECK(trim(read_text(dirs.back() + "/cgroup.procs")).empty());
+  child.go();
+  std::string suffix = "/" + m.group + "/run-self";
+  auto joined = [&] {
+    for (const char* ctl : {"memory", "pids"}) {
+      std::string path = cgroup_of(child.pid(), ctl);
+      if (path.size() < suffix.size() ||
+          path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  bool in_group = false;
+  for (int i = 0; i < 2000 && !(in_group = joined()); ++i) usleep(1000);
+  INFO(read_text("/proc/" + std::to_string(child.pid()) + "/cgroup"));
+  CHECK(in_group);
+  for (const auto& dir : dirs) {
+    CHECK(trim(read_text(dir + "/cgroup.procs")) == std::to_string(child.pid()));
+  }
+  // The group's kill reaches it like any attached process.
+  cg->kill_all();
+  int status = child.wait();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+}
