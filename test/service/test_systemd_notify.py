@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import struct
@@ -168,6 +169,7 @@ class NotifiedService:
         if self.notify:
             self.notify.close()
         self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def has(key, value=None):
