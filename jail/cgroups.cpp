@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/cgroup_leaf.h"
 #include "common/log.h"
 
 namespace cjs::jail {
@@ -29,8 +30,9 @@ constexpr unsigned long kCgroupSuperMagic = 0x27e0eb;
 constexpr unsigned long kCgroup2SuperMagic = 0x63677270;
 
 // v2 leaf our own process moves into: a cgroup with children may not hold
-// processes itself ("no internal processes"), so we step aside.
-constexpr const char* kServiceLeaf = "service";
+// processes itself ("no internal processes"), so we step aside. The
+// supervisor moves itself there first (common/cgroup_leaf.h).
+constexpr const char* kServiceLeaf = kCgroupServiceLeaf;
 
 constexpr auto kKillTimeout = std::chrono::seconds(2);
 constexpr auto kRemoveTimeout = std::chrono::seconds(1);

@@ -80,25 +80,30 @@ std::string prepare_staging_root(const std::string& sandbox_root) {
   return path;
 }
 
-// libcodejail-execlock.so: next to the running binary (installed layout),
-// else where the build put it (tests run from a subdirectory of the build).
+// libcodejail-execlock.so: next to the running binary (the build tree),
+// else ../lib/codejail-service/ relative to it (the installed layout), else,
+// for binaries inside the build tree only (tests run from build/test/), where
+// the build put it. Installed binaries never look into the build tree.
 std::string find_exec_lock() {
+  constexpr const char* kName = "libcodejail-execlock.so";
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::vector<std::string> candidates;
   if (n > 0) {
     std::string path(self, static_cast<std::size_t>(n));
-    candidates.push_back(path.substr(0, path.rfind('/') + 1) + "libcodejail-execlock.so");
+    std::string dir = path.substr(0, path.rfind('/') + 1);
+    candidates.push_back(dir + kName);
+    candidates.push_back(dir + "../lib/codejail-service/" + kName);
+    if (path.rfind(CJS_BUILD_DIR "/", 0) == 0) candidates.push_back(CJS_EXEC_LOCK_BUILD_PATH);
   }
-  candidates.push_back(CJS_EXEC_LOCK_BUILD_PATH);
   for (const auto& candidate : candidates) {
     char resolved[PATH_MAX];
     if (realpath(candidate.c_str(), resolved) != nullptr && access(resolved, R_OK) == 0) {
       return resolved;
     }
   }
-  throw ConfigError("cannot find libcodejail-execlock.so next to the binary or at " +
-                    std::string(CJS_EXEC_LOCK_BUILD_PATH) +
+  throw ConfigError(std::string("cannot find ") + kName +
+                    " next to the binary or in ../lib/codejail-service/ relative to it"
                     "; the sandbox cannot forbid exec without it");
 }
 

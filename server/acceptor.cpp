@@ -12,12 +12,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
 #include <list>
 #include <memory>
+#include <string>
 
 #include "common/egress.h"
 #include "common/log.h"
@@ -118,7 +120,9 @@ class Acceptor {
         control_(io_),
         signals_(io_, SIGTERM, SIGINT),
         drain_timer_(io_),
-        accept_retry_timer_(io_) {
+        accept_retry_timer_(io_),
+        watchdog_timer_(io_),
+        status_timer_(io_) {
     limits_.max_body_bytes = setup_.config.max_body_bytes;
   }
 
@@ -142,6 +146,12 @@ class Acceptor {
       log::error("Startup check 'egress' failed with: " + reason, {{"process", "acceptor"}});
       state_.probes_passed = false;
     }
+    if (setup_.notifier.enabled() && !state_.probes_passed) {
+      // systemd waits for READY=1, which can never come: fail the start.
+      setup_.notifier.notify("STATUS=startup probes failed (acceptor): " + reason);
+      log::error("startup probes failed under systemd: refusing to start");
+      return kExitProbesFailed;
+    }
 
     boost::system::error_code ec;
     listener_.assign(tcp::v6(), setup_.listen_fd, ec);  // family is re-read from the fd
@@ -154,6 +164,7 @@ class Acceptor {
       log::error("cannot adopt the control channel", {{"error", ec.message()}});
       return 1;
     }
+    start_systemd_notifications();
     accept();
     watch_control();
     signals_.async_wait([this](const boost::system::error_code& e, int) {
@@ -184,6 +195,7 @@ class Acceptor {
  private:
   static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
   static constexpr std::chrono::seconds kAcceptWarningInterval{1};
+  static constexpr std::chrono::seconds kStatusInterval{1};
 
   static void log_exception(const char* what) {
     try {
@@ -299,11 +311,70 @@ class Acceptor {
     });
   }
 
+  // systemd (systemd_notify.h): READY=1 once the probes passed and every
+  // configured worker said hello, then STATUS= on changes (at most one per
+  // kStatusInterval) and WATCHDOG=1 from this event loop.
+  void start_systemd_notifications() {
+    if (!setup_.notifier.enabled()) return;
+    pool_.set_change_listener([this] { on_pool_change(); });
+    if (auto interval = setup_.notifier.watchdog_ping_interval()) {
+      log::info(
+          "systemd watchdog enabled",
+          {{"ping_interval_ms", log::number(static_cast<long long>(interval->count() / 1000))}});
+      ping_watchdog(*interval);
+    }
+    on_pool_change();
+  }
+
+  void ping_watchdog(std::chrono::microseconds interval) {
+    setup_.notifier.notify("WATCHDOG=1");
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this, interval](const boost::system::error_code& ec) {
+      if (!ec) ping_watchdog(interval);
+    });
+  }
+
+  std::string status_text() const {
+    std::string text = state_.draining ? "draining; " : "";
+    text += state_.probes_passed ? "startup probes passed" : "startup probes FAILED";
+    text += "; workers: " + std::to_string(pool_.busy()) + " busy, " +
+            std::to_string(pool_.workers()) + " up of " + std::to_string(setup_.config.workers) +
+            "; queued: " + std::to_string(pool_.queued());
+    return text;
+  }
+
+  void on_pool_change() {
+    if (!ready_sent_ && state_.probes_passed &&
+        pool_.workers() >= static_cast<std::size_t>(setup_.config.workers)) {
+      ready_sent_ = true;
+      send_status("READY=1\n");
+      log::info("ready (notified systemd)");
+      return;
+    }
+    if (status_armed_) return;
+    status_armed_ = true;
+    status_timer_.expires_at(
+        std::max(std::chrono::steady_clock::now(), last_status_sent_ + kStatusInterval));
+    status_timer_.async_wait([this](const boost::system::error_code& ec) {
+      status_armed_ = false;
+      if (!ec) send_status("");
+    });
+  }
+
+  void send_status(const std::string& prefix) {
+    std::string text = status_text();
+    if (prefix.empty() && text == last_status_) return;
+    last_status_ = text;
+    last_status_sent_ = std::chrono::steady_clock::now();
+    setup_.notifier.notify(prefix + "STATUS=" + text);
+  }
+
   // Stop accepting, finish what is in flight, then stop.
   void drain(const char* why) {
     if (state_.draining) return;
     state_.draining = true;
     log::info("draining", {{"reason", std::string(why)}});
+    if (setup_.notifier.enabled()) send_status("");
     boost::system::error_code ignored;
     listener_.close(ignored);
     accept_retry_timer_.cancel();
@@ -339,6 +410,12 @@ class Acceptor {
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer accept_retry_timer_;
+  asio::steady_timer watchdog_timer_;
+  asio::steady_timer status_timer_;
+  std::chrono::steady_clock::time_point last_status_sent_{};
+  std::string last_status_;
+  bool ready_sent_ = false;
+  bool status_armed_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::list<std::weak_ptr<HttpSession>> sessions_;  // live sessions, in accept order
   bool accept_armed_ = false;  // an accept or its retry timer is pending

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "server/systemd_notify.h"
 
 namespace cjs::server {
 
@@ -26,7 +27,12 @@ struct AcceptorSetup {
   std::vector<ProbeOutcome> probes;  // the workers' startup probes
   std::optional<uid_t> run_as_uid;   // drop to these when started as root
   std::optional<gid_t> run_as_gid;
+  // READY/STATUS/WATCHDOG to systemd (a no-op when not started by it).
+  SystemdNotifier notifier;
 };
+
+// Exit status when the startup probes fail under systemd (never READY).
+inline constexpr int kExitProbesFailed = 3;
 
 // Runs until drained (SIGTERM or the supervisor's drain order) or the
 // supervisor goes away. Returns the process exit status.

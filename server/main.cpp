@@ -29,7 +29,8 @@ Options:
   --bind HOST:PORT     listen address (default 127.0.0.1:8550)
   --workers N          jail worker processes (default 4)
   --max-requests N     executions before a worker is replaced (default 1000; 0 never)
-  --worker-binary PATH codejail-worker to exec (default: next to this binary)
+  --worker-binary PATH codejail-worker to exec (default: next to this binary, else
+                       ../lib/codejail-service/ relative to it)
   --print-default-config
                        print the embedded default configuration and exit
   -h, --help           show this help and exit
@@ -51,12 +52,22 @@ long number(const std::string& text, long lo, long hi, const std::string& flag) 
   return v;
 }
 
+// Next to this binary (the build tree), else ../lib/codejail-service/
+// relative to it (the installed layout: /usr/bin and /usr/lib/codejail-service).
 std::string default_worker_binary() {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return "codejail-worker";
   std::string path(self, static_cast<std::size_t>(n));
-  return path.substr(0, path.rfind('/') + 1) + "codejail-worker";
+  std::string dir = path.substr(0, path.rfind('/') + 1);
+  for (const std::string& candidate :
+       {dir + "codejail-worker", dir + "../lib/codejail-service/codejail-worker"}) {
+    char resolved[PATH_MAX];
+    if (realpath(candidate.c_str(), resolved) != nullptr && access(resolved, X_OK) == 0) {
+      return resolved;
+    }
+  }
+  return dir + "codejail-worker";  // reported as missing by main()
 }
 
 }  // namespace

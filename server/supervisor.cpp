@@ -17,17 +17,22 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "common/cgroup_leaf.h"
 #include "common/egress.h"
 #include "common/json_parse.h"
 #include "common/log.h"
 #include "server/acceptor.h"
 #include "server/control_channel.h"
+#include "server/systemd_notify.h"
+
+extern char** environ;
 
 namespace cjs::server {
 namespace {
@@ -55,6 +60,17 @@ int config_memfd(const std::string& text) {
 }
 
 // Runs `codejail-worker --probes-json` and parses its report.
+// Our environment minus systemd's notification variables: workers never
+// talk to systemd (systemd_notify.h).
+std::vector<char*> worker_environment() {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!is_systemd_notify_variable(*e)) env.push_back(*e);
+  }
+  env.push_back(nullptr);
+  return env;
+}
+
 std::vector<ProbeOutcome> run_probes(const std::string& worker_binary, const std::string& yaml) {
   std::vector<ProbeOutcome> probes;
   int out[2];
@@ -63,12 +79,13 @@ std::vector<ProbeOutcome> run_probes(const std::string& worker_binary, const std
     probes.push_back({"startup", false, std::string("cannot start probes: ") + strerror(errno)});
     return probes;
   }
+  std::vector<char*> env = worker_environment();
   pid_t pid = fork();
   if (pid == 0) {
     if (!place_fd(out[1], 1) || !place_fd(config_fd, 4)) _exit(127);
     close_range(5, ~0U, 0);
-    execl(worker_binary.c_str(), "codejail-worker", "--probes-json", "--config-fd", "4",
-          static_cast<char*>(nullptr));
+    const char* args[] = {"codejail-worker", "--probes-json", "--config-fd", "4", nullptr};
+    execve(worker_binary.c_str(), const_cast<char* const*>(args), env.data());
     _exit(127);
   }
   close(out[1]);
@@ -140,6 +157,19 @@ class Supervisor {
   explicit Supervisor(SupervisorOptions options) : options_(std::move(options)) {}
 
   int run() {
+    // Before anything forks: on a cgroup v2 host, step aside into the leaf
+    // so that the service's (delegated) cgroup can enable controllers for
+    // the sandboxes' run cgroups (common/cgroup_leaf.h).
+    LeafMove leaf = move_self_into_service_leaf();
+    if (leaf.outcome == LeafMove::kMoved || leaf.outcome == LeafMove::kAlreadyInLeaf) {
+      log::info("cgroup v2: the service runs in " + leaf.detail);
+    } else if (leaf.outcome == LeafMove::kFailed) {
+      log::warning(
+          "cgroup v2: cannot step into the service leaf; the sandboxes' cgroup "
+          "layer may be unavailable",
+          {{"detail", leaf.detail}});
+    }
+    notifier_ = SystemdNotifier::from_environment();
     std::string error;
     int listener = open_listener(options_.config.bind, error);
     if (listener < 0) {
@@ -150,6 +180,7 @@ class Supervisor {
     // a network socket again.
     EgressLock lock = restrict_own_network();
     log::info("egress lock", {{"detail", lock.detail}});
+    notifier_.notify("STATUS=running the startup probes");
     std::vector<ProbeOutcome> probes = run_probes(options_.worker_binary, options_.config_yaml);
     bool all_passed = !probes.empty();
     for (const auto& p : probes) {
@@ -159,6 +190,17 @@ class Supervisor {
       } else {
         log::error("Startup check '" + p.name + "' failed with: " + p.reason);
       }
+    }
+    if (!all_passed && notifier_.enabled()) {
+      // Under systemd the start itself fails (no READY=1 would ever come).
+      std::string failed;
+      for (const auto& p : probes) {
+        if (!p.passed) failed += (failed.empty() ? "" : ", ") + p.name;
+      }
+      notifier_.notify("STATUS=startup probes failed: " + failed);
+      log::error("startup probes failed (" + failed + "): refusing to start",
+                 {{"exit_status", log::number(static_cast<long long>(kExitProbesFailed))}});
+      return kExitProbesFailed;
     }
     if (!all_passed) {
       log::error("startup probes failed: /health/ answers 503 and code execution is refused");
@@ -176,6 +218,7 @@ class Supervisor {
     setup.listen_fd = listener;
     setup.control_fd = control[1];
     setup.probes = probes;
+    setup.notifier = notifier_;
     if (geteuid() == 0) {
       passwd* pw = getpwnam(options_.service_user.c_str());
       if (pw == nullptr) {
@@ -238,6 +281,7 @@ class Supervisor {
     }
     std::string slot_text = std::to_string(slot);
     std::string max_text = std::to_string(max_requests_with_jitter());
+    std::vector<char*> env = worker_environment();
     pid_t pid = fork();
     if (pid == 0) {
       restore_signals();
@@ -245,9 +289,17 @@ class Supervisor {
       int sock = fcntl(pair[1], F_DUPFD_CLOEXEC, 10), conf = fcntl(config_fd, F_DUPFD_CLOEXEC, 10);
       if (sock < 0 || conf < 0 || !place_fd(sock, 3) || !place_fd(conf, 4)) _exit(127);
       close_range(5, ~0U, 0);
-      execl(options_.worker_binary.c_str(), "codejail-worker", "--fd", "3", "--config-fd", "4",
-            "--slot", slot_text.c_str(), "--max-requests", max_text.c_str(),
-            static_cast<char*>(nullptr));
+      const char* args[] = {"codejail-worker",
+                            "--fd",
+                            "3",
+                            "--config-fd",
+                            "4",
+                            "--slot",
+                            slot_text.c_str(),
+                            "--max-requests",
+                            max_text.c_str(),
+                            nullptr};
+      execve(options_.worker_binary.c_str(), const_cast<char* const*>(args), env.data());
       _exit(127);
     }
     close(pair[1]);
@@ -274,6 +326,7 @@ class Supervisor {
         if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
           if (!draining_) {
             log::info("SIGTERM: draining in-flight requests");
+            notifier_.notify("STOPPING=1\nSTATUS=draining in-flight requests");
             draining_ = true;
             kill(acceptor_pid_, SIGTERM);
           }
@@ -295,7 +348,8 @@ class Supervisor {
         acceptor_pid_ = 0;
         if (!draining_) {
           log::error("the acceptor exited unexpectedly", {{"status", log::number(static_cast<long long>(status))}});
-          exit_status = 1;
+          bool probes_failed = WIFEXITED(status) && WEXITSTATUS(status) == kExitProbesFailed;
+          exit_status = probes_failed ? kExitProbesFailed : 1;
         }
         continue;
       }
@@ -319,7 +373,19 @@ class Supervisor {
     }
   }
 
+  // systemd sees RELOADING=1 ... READY=1 around every SIGHUP, whatever
+  // its outcome (ExecReload=kill -HUP; Type=notify-reload needs 253+).
   void reload() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    notifier_.notify(
+        "RELOADING=1\nMONOTONIC_USEC=" +
+        std::to_string(static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000));
+    reload_config();
+    notifier_.notify("READY=1");
+  }
+
+  void reload_config() {
     if (options_.config_path.empty()) {
       log::info("SIGHUP: running on the embedded default configuration; nothing to reload");
       return;
@@ -375,6 +441,7 @@ class Supervisor {
   };
 
   SupervisorOptions options_;
+  SystemdNotifier notifier_;
   int control_fd_ = -1;
   int signal_fd_ = -1;
   pid_t acceptor_pid_ = 0;

@@ -29,6 +29,7 @@ void WorkerPool::update_gauges() {
   metrics_.set_workers(workers());
   metrics_.set_busy_workers(busy());
   metrics_.set_queue_depth(queue_.size());
+  if (listener_) listener_();
 }
 
 void WorkerPool::add_worker(int fd) {

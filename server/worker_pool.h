@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/worker_protocol.h"
@@ -55,6 +56,9 @@ class WorkerPool {
   // Refused (kQueueFull) only when no worker is idle and the queue is full.
   void submit(protocol::Request request, PoolCallback done);
 
+  // Called after every change of workers(), busy() or queued().
+  void set_change_listener(std::function<void()> listener) { listener_ = std::move(listener); }
+
   std::size_t workers() const;
   std::size_t busy() const;
   std::size_t queued() const { return queue_.size(); }
@@ -96,6 +100,7 @@ class WorkerPool {
   Metrics& metrics_;
   std::deque<std::shared_ptr<Pending>> queue_;
   std::vector<std::shared_ptr<Worker>> workers_;
+  std::function<void()> listener_;
 };
 
 }  // namespace cjs::server

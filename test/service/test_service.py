@@ -34,13 +34,13 @@ def children(pid):
     return [int(p) for p in out.split()]
 
 
-def sandbox_processes():
-    """Processes running as a sandbox uid (61000-61255)."""
+def sandbox_processes(base=61000):
+    """Processes running as a sandbox uid (base..base+255)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if 61000 <= os.stat("/proc/" + entry).st_uid <= 61255:
+                if base <= os.stat("/proc/" + entry).st_uid <= base + 255:
                     found.append(int(entry))
             except FileNotFoundError:
                 pass
@@ -117,6 +117,9 @@ class Service:
         self.log.close()
 
 
+# A sandbox uid range no other service on the host uses (no account owns it).
+OWN_UID_BASE = 62000
+
 LONG_LIMITS = """CODEJAIL_ENABLED: true
 CODE_JAIL:
   limits: {CPU: 10, REALTIME: 10}
@@ -141,7 +144,9 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(len(service.workers()), 2)
 
     def test_worker_killed_mid_request_gets_see_logs_and_the_pool_recovers(self):
-        service = self.start(LONG_LIMITS)
+        # Sandbox uids of its own, so that other services' sandboxes running
+        # on the same host (the default range) do not count as leftovers.
+        service = self.start(LONG_LIMITS + "CODEJAIL_SERVICE: {sandbox_uid_base: %d}\n" % OWN_UID_BASE)
         result = {}
 
         def slow():
@@ -156,6 +161,10 @@ class ServiceTest(unittest.TestCase):
             busy = next((w for w in service.workers() if children(w)), None)
             time.sleep(0.05)
         self.assertIsNotNone(busy, "no worker picked up the request")
+        deadline = time.time() + 5
+        while not sandbox_processes(OWN_UID_BASE) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertNotEqual(sandbox_processes(OWN_UID_BASE), [], "the sandbox is not in its uid range")
         os.kill(busy, signal.SIGKILL)
         thread.join(10)
         status, body, headers = result["answer"]
@@ -164,9 +173,9 @@ class ServiceTest(unittest.TestCase):
                                             "emsg": "Couldn't execute sandboxed code: See logs."})
         # The sandbox of the dead worker died with it (teardown takes a moment).
         deadline = time.time() + 5
-        while sandbox_processes() and time.time() < deadline:
+        while sandbox_processes(OWN_UID_BASE) and time.time() < deadline:
             time.sleep(0.05)
-        self.assertEqual(sandbox_processes(), [])
+        self.assertEqual(sandbox_processes(OWN_UID_BASE), [])
         # The pool is whole again and serves.
         deadline = time.time() + 10
         while len(service.workers()) < 2 and time.time() < deadline:
