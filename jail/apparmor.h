@@ -24,4 +24,10 @@ bool apparmor_enabled(std::string* reason);
 // an errno.
 int apparmor_stack_onexec(const char* profile);
 
+// Whether `profile` is loaded. Reads the kernel's profile list; where that
+// list is root-only (an unprivileged service, e.g. in a container), asks the
+// kernel instead: a forked child requests the stack, which fails with ENOENT
+// for an unknown profile, and exits without exec. Sets `reason` when not.
+bool apparmor_profile_loaded(const char* profile, std::string* reason);
+
 }  // namespace cjs::jail

@@ -107,15 +107,6 @@ std::string find_exec_lock() {
                     "; the sandbox cannot forbid exec without it");
 }
 
-bool apparmor_profile_loaded(const std::string& profile) {
-  std::ifstream profiles("/sys/kernel/security/apparmor/profiles");
-  std::string line;
-  while (std::getline(profiles, line)) {
-    if (line.rfind(profile + " ", 0) == 0) return true;
-  }
-  return false;
-}
-
 ExecutionReport machinery_failure(const ExecPayload& payload, std::string why) {
   ExecutionReport report;
   report.body = error_response(payload.globals, kMachineryFailureEmsg);
@@ -166,10 +157,8 @@ Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(
   }
   cgroups_ = CgroupManager::detect("codejail-service");
   if (apparmor_enabled(&apparmor_reason_)) {
-    if (apparmor_profile_loaded(kSandboxProfile)) {
+    if (apparmor_profile_loaded(kSandboxProfile, &apparmor_reason_)) {
       apparmor_profile_ = kSandboxProfile;
-    } else {
-      apparmor_reason_ = std::string("profile ") + kSandboxProfile + " is not loaded";
     }
   }
   if (!cgroups_.available() && config_.limits.vmem_bytes == 0) {
