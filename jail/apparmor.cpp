@@ -20,9 +20,7 @@ bool apparmor_enabled(std::string* reason) {
   return false;
 }
 
-int apparmor_stack_onexec(const char* profile) {
-  return aa_stack_onexec(profile) == 0 ? 0 : errno;
-}
+int apparmor_stack_onexec(const char* profile) { return aa_stack_onexec(profile) == 0 ? 0 : errno; }
 
 bool apparmor_profile_loaded(const char* profile, std::string* reason) {
   const std::string prefix = std::string(profile) + " ";
