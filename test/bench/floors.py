@@ -10,13 +10,13 @@
   and no worker process already waiting).
 * worker direct: the same request frame sent to a codejail-worker over the
   acceptor's socketpair protocol by cjs-bench-worker-client (the service
-  minus the acceptor), each request paired with the same request over HTTP
-  to the running service.
+  minus the acceptor).
 
-Each is run sequentially; every answer is checked.
+The bare floor, worker direct and the service over HTTP are sampled together
+by cjs-bench-worker-client (interleaved, so that they share the machine's
+noise); codejail-run runs sequentially right before. Every answer is checked.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -73,7 +73,7 @@ def _timed_run(argv, stdin, cwd=None, env=None, kill_after=None):
 
 def bare_runs(python, source_dir, workload, runs, realtime=None):
     """Times `python -E -B jailed_code` `runs` times; returns (seconds list,
-    the sandbox globals printed by the last run or None for a timeout)."""
+    the stdout of the last run, or None for a timeout)."""
     d = BareDir(source_dir, workload)
     try:
         times, globals_out = [], None
@@ -89,7 +89,7 @@ def bare_runs(python, source_dir, workload, runs, realtime=None):
             if result.returncode != 0:
                 raise RuntimeError("bare %s run failed with %d: %s" % (
                     workload.name, result.returncode, result.stderr[-2000:].decode("utf-8", "replace")))
-            globals_out = json.loads(result.stdout)
+            globals_out = result.stdout
         return times, globals_out
     finally:
         d.close()
@@ -149,42 +149,53 @@ def codejail_run_runs(build_dir, config_path, workload, expected_body, runs):
         files.close()
 
 
-def worker_direct_runs(build_dir, config_path, workload, expected_body, runs, slot=0,
-                       http_port=None, http_request=None):
-    """Round trips of the acceptor's request frame to one codejail-worker.
-    With http_port, each is paired with the same request (raw HTTP bytes) to
-    the service: returns (worker seconds, http seconds) lists."""
+def interleaved_runs(build_dir, config_path, source_dir, python, workload, expected_body,
+                     bare_stdout, runs, slot, http_port, http_request, realtime):
+    """`runs` samples of (worker direct, service over HTTP, bare interpreter),
+    taken back to back by cjs-bench-worker-client in a rotating order; returns
+    {"worker": [s], "http": [s], "bare": [s]}."""
     files = PayloadFiles(workload, expected_body)
+    bare = BareDir(source_dir, workload)
     try:
+        raw = os.path.join(files.dir, "http_request")
+        with open(raw, "wb") as f:
+            f.write(http_request)
+        stdin = os.path.join(files.dir, "bare_stdin")
+        with open(stdin, "wb") as f:
+            f.write(workload.sandbox_stdin())
         argv = [os.path.join(build_dir, "test", "bench", "cjs-bench-worker-client"),
                 "--worker", os.path.join(build_dir, "codejail-worker"), "--config", config_path,
                 "--payload", files.payload, "--expect", files.expect, "--slot", str(slot),
-                "--requests", str(runs)]
+                "--requests", str(runs), "--http", str(http_port), "--http-request", raw,
+                "--bare-python", python, "--bare-dir", bare.path, "--bare-stdin", stdin]
+        if workload.times_out:
+            argv += ["--bare-kill-after", str(realtime)]
+        else:
+            expect = os.path.join(files.dir, "bare_expected")
+            with open(expect, "wb") as f:
+                f.write(bare_stdout)
+            argv += ["--bare-expect", expect]
         for name, path in files.files:
             argv += ["--file", "%s=%s" % (name, path)]
-        if http_port is not None:
-            raw = os.path.join(files.dir, "http_request")
-            with open(raw, "wb") as f:
-                f.write(http_request)
-            argv += ["--http", str(http_port), "--http-request", raw]
         result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         if result.returncode != 0:
-            raise RuntimeError("worker direct %s failed (%d): %s" % (
+            raise RuntimeError("interleaved runs of %s failed (%d): %s" % (
                 workload.name, result.returncode, result.stderr[-3000:].decode("utf-8", "replace")))
-        worker, http = [], []
+        samples = {"worker": [], "http": [], "bare": []}
         for line in result.stdout.decode().splitlines():
             fields = line.split()
-            if fields[0] in ("us", "pair"):
-                worker.append(int(fields[1]) / 1e6)
-            if fields[0] == "pair":
-                http.append(int(fields[2]) / 1e6)
-        if len(worker) != runs or (http_port is not None and len(http) != runs):
-            raise RuntimeError("worker direct %s: %d timings for %d requests" % (
-                workload.name, len(worker), runs))
-        return (worker, http) if http_port is not None else worker
+            if fields and fields[0] == "sample":
+                for field in fields[1:]:
+                    key, _, value = field.partition("=")
+                    samples[key].append(int(value) / 1e6)
+        if any(len(v) != runs for v in samples.values()):
+            raise RuntimeError("interleaved runs of %s: %r samples for %d runs" % (
+                workload.name, {k: len(v) for k, v in samples.items()}, runs))
+        return samples
     finally:
         files.close()
+        bare.close()
 
 
 def raw_http_request(prepared, host):

@@ -19,14 +19,14 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 TABLES = {
-    "### Floors: sequential runs (ms)": [
+    "### Floors and the service, 1 client, interleaved samples (ms)": [
         "bare p50", "bare p90", "codejail-run p50", "codejail-run p90", "worker direct p50",
-        "worker direct p99"],
+        "worker direct p99", "service p50", "service / bare", "service / codejail-run"],
     "### Reference interpreter starts (ms)": ["what", "runs", "p50", "p90"],
     "### Service, 1 client (ms)": [
         "p50", "p90", "p99", "req/s", "non-200", "wrong", "p50 / bare p50",
         "p50 / codejail-run p50", "acceptor CPU per request"],
-    "### Acceptor overhead per request: paired requests (ms)": [
+    "### Acceptor overhead per request: worker direct vs the service (ms)": [
         "pairs", "worker direct p50", "service over HTTP p50",
         "overhead: median of (HTTP - worker direct)", "overhead p90"],
     "### Service under concurrent clients": [
@@ -39,7 +39,8 @@ TABLES = {
 
 # (section, workload, clients, metric) figures the CSV must hold as numbers.
 FIGURES = [("floor", "trivial", "", "bare_p50"), ("floor", "trivial", "", "codejail-run_p50"),
-           ("floor", "trivial", "", "worker_p99"),
+           ("floor", "trivial", "", "worker_p99"), ("floor", "trivial", "", "http_p50"),
+           ("floor", "trivial", "", "http_p50_over_bare_p50"),
            ("service_1_client", "trivial", "1", "p50"), ("service_1_client", "trivial", "1", "p99"),
            ("service_1_client", "trivial", "1", "p50_over_bare"),
            ("service_1_client", "trivial", "1", "acceptor_cpu_per_request"),
@@ -71,7 +72,7 @@ def check_markdown(text):
             cells = [c.strip() for c in row.strip("|").split("|")]
             if len(cells) != len(header) or any(c in ("", "-") for c in cells):
                 fail("table %r has an incomplete row: %s" % (title, row))
-    for target in ("trivial p50 / bare floor p50", "trivial req/s at 8 clients",
+    for target in ("trivial p50 / bare floor p50 (interleaved)", "trivial req/s at 8 clients",
                    "acceptor overhead per request", "acceptor RSS, idle"):
         if target not in text:
             fail("the targets table lacks %r" % target)

@@ -1,30 +1,37 @@
 // cjs-bench-worker-client: the latency of one jail worker without the HTTP
-// acceptor. Starts codejail-worker exactly as the supervisor does (one end
-// of a socketpair at fd 3), sends it the same request frame the acceptor
-// would send (common/worker_protocol.h), one request at a time, and prints
-// each round trip's wall time.
+// acceptor, interleaved with the service and the bare interpreter.
 //
-// With --http PORT, each worker round trip is followed at once by the same
-// request as raw HTTP bytes (--http-request, what python-requests sends) to
-// the service on 127.0.0.1:PORT over one keep-alive connection, so that the
-// two latencies of a pair see the same machine noise: their difference is
-// what the service's acceptor adds (HTTP parse, checks, queue, hand-off,
-// rendering, the TCP round trip).
+// Starts codejail-worker exactly as the supervisor does (one end of a
+// socketpair at fd 3) and sends it the same request frame the acceptor would
+// send (common/worker_protocol.h), one request at a time. Optionally, every
+// round trip is accompanied by
+//   --http PORT: the same request as raw HTTP bytes (--http-request, what
+//     python-requests sends) to the service on 127.0.0.1:PORT over one
+//     keep-alive connection;
+//   --bare-python PATH: the bare interpreter, `PATH -E -B jailed_code` in
+//     --bare-dir (a directory laid out like a sandbox dir) with the executor's
+//     environment and --bare-stdin on stdin, no confinement;
+// in an order that rotates from one sample to the next. The measurements of
+// one sample are taken back to back, so they share the machine's noise: their
+// ratios and differences hold on a busy machine where absolute times drift.
 //
 //   cjs-bench-worker-client --worker PATH --config FILE --payload FILE
-//                           [--file NAME=PATH]... [--slot N] [--expect FILE]
-//                           [--requests N | --seconds S]
-//                           [--http PORT --http-request FILE]
+//       [--file NAME=PATH]... [--slot N] [--expect FILE] (--requests N | --seconds S)
+//       [--http PORT --http-request FILE]
+//       [--bare-python PATH --bare-dir DIR --bare-stdin FILE [--bare-expect FILE]
+//        [--bare-kill-after SECONDS]]
 //
-// Output: one line per request, "us <worker microseconds>", or with --http
-// "pair <worker microseconds> <http microseconds>". Exit status 0 when every
-// answer was the --expect file's bytes exactly (when given) and every HTTP
-// status 200, 1 on a wrong answer or a protocol failure, 2 on usage errors.
+// Output: one line per sample, "sample worker=<us> [http=<us>] [bare=<us>]".
+// Exit status 0 when every answer was right (--expect: the exact body from
+// the worker and the service; HTTP status 200; --bare-expect: the bare
+// interpreter's exact stdout, or with --bare-kill-after, that it was still
+// running when killed), 1 on a wrong answer or a failure, 2 on usage errors.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -61,12 +68,19 @@ struct Options {
   double seconds = 0;
   int http_port = 0;  // 0: worker only
   std::string http_request_path;
+  std::string bare_python;  // empty: no bare runs
+  std::string bare_dir;
+  std::string bare_stdin_path;
+  std::string bare_expect_path;
+  double bare_kill_after = 0;  // the REALTIME limit of a run expected to time out
 };
 
 [[noreturn]] void usage(const std::string& message) {
   std::cerr << "cjs-bench-worker-client: " << message
             << "\nusage: cjs-bench-worker-client --worker PATH --config FILE --payload FILE "
-               "[--file NAME=PATH]... [--slot N] [--requests N] [--seconds S] [--expect FILE]\n";
+               "[--file NAME=PATH]... [--slot N] [--requests N] [--seconds S] [--expect FILE] "
+               "[--http PORT --http-request FILE] [--bare-python PATH --bare-dir DIR "
+               "--bare-stdin FILE [--bare-expect FILE] [--bare-kill-after S]]\n";
   std::exit(2);
 }
 
@@ -110,6 +124,16 @@ Options parse(int argc, char** argv) {
       o.http_port = std::atoi(value().c_str());
     } else if (arg == "--http-request") {
       o.http_request_path = value();
+    } else if (arg == "--bare-python") {
+      o.bare_python = value();
+    } else if (arg == "--bare-dir") {
+      o.bare_dir = value();
+    } else if (arg == "--bare-stdin") {
+      o.bare_stdin_path = value();
+    } else if (arg == "--bare-expect") {
+      o.bare_expect_path = value();
+    } else if (arg == "--bare-kill-after") {
+      o.bare_kill_after = std::atof(value().c_str());
     } else {
       usage("unknown argument " + arg);
     }
@@ -123,6 +147,9 @@ Options parse(int argc, char** argv) {
     usage("--http and --http-request go together");
   }
   if (o.http_port < 0 || o.http_port > 65535) usage("bad --http port");
+  if (!o.bare_python.empty() && (o.bare_dir.empty() || o.bare_stdin_path.empty())) {
+    usage("--bare-python needs --bare-dir and --bare-stdin");
+  }
   return o;
 }
 
@@ -221,6 +248,77 @@ class HttpClient {
   std::string buffer_;
 };
 
+// One bare interpreter run: fork, exec `python -E -B jailed_code` in the
+// directory with the executor's environment (jail/executor.cpp), feed stdin,
+// read stdout to EOF (or kill at the deadline), reap. Like the executor, the
+// child gets pipes for stdin and stdout; stderr is discarded.
+struct BareResult {
+  bool ok = false;
+  bool killed = false;
+  std::string out;
+};
+
+BareResult run_bare(const Options& o, const std::string& stdin_data) {
+  BareResult result;
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return result;
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    close(in[0]);
+    close(in[1]);
+    return result;
+  }
+  const std::string home = "HOME=" + o.bare_dir + "/tmp";
+  const char* env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=tmp", home.c_str(),
+                       "LANG=C.UTF-8", nullptr};
+  const char* argv[] = {o.bare_python.c_str(), "-E", "-B", "jailed_code", nullptr};
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (dup2(in[0], 0) != 0 || dup2(out[1], 1) != 1 || null < 0 || dup2(null, 2) != 2 ||
+        chdir(o.bare_dir.c_str()) != 0) {
+      _exit(127);
+    }
+    execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(env));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  if (pid < 0) {
+    close(in[1]);
+    close(out[0]);
+    return result;
+  }
+  (void)cjs::protocol::write_all(in[1], stdin_data);
+  close(in[1]);
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(o.bare_kill_after > 0 ? o.bare_kill_after : 3600));
+  char buf[65536];
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      result.killed = true;
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) continue;
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.out.append(buf, static_cast<std::size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.ok = result.killed ? o.bare_kill_after > 0
+                            : o.bare_kill_after <= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return result;
+}
+
 long long micros(Clock::duration d) {
   return static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
@@ -259,6 +357,13 @@ int main(int argc, char** argv) {
 
   std::optional<HttpClient> http;
   if (o.http_port != 0) http.emplace(o.http_port);
+  std::string bare_stdin, bare_expected;
+  const bool bare = !o.bare_python.empty();
+  if (bare && !read_file(o.bare_stdin_path, bare_stdin)) usage("cannot read " + o.bare_stdin_path);
+  const bool bare_check = !o.bare_expect_path.empty();
+  if (bare_check && !read_file(o.bare_expect_path, bare_expected)) {
+    usage("cannot read " + o.bare_expect_path);
+  }
 
   const auto start = Clock::now();
   int failures = 0;
@@ -268,21 +373,49 @@ int main(int argc, char** argv) {
                 << "\n";
     }
   };
-  // The same request through the service; false (worker stopped) on failure.
+
+  // The three measurements; each returns false on a failure that ends the run.
+  auto worker_round_trip = [&](long long& us) {
+    const auto sent = Clock::now();
+    // Encoding is part of the hand-off the acceptor does for every request.
+    if (!cjs::protocol::write_all(fd, cjs::protocol::encode(request)) ||
+        !cjs::protocol::read_frame(fd, kind, body)) {
+      std::cerr << "cjs-bench-worker-client: the worker went away\n";
+      return false;
+    }
+    auto response = kind == cjs::protocol::FrameKind::kResponse
+                        ? cjs::protocol::decode_response(body)
+                        : std::nullopt;
+    us = micros(Clock::now() - sent);
+    if (!response || response->id != request.id) {
+      std::cerr << "cjs-bench-worker-client: malformed answer from the worker\n";
+      return false;
+    }
+    if (check && response->body != expected) wrong("answer from the worker", response->body);
+    return true;
+  };
   auto http_round_trip = [&](long long& us) {
     int status = 0;
     std::string http_body;
-    const auto http_sent = Clock::now();
+    const auto sent = Clock::now();
     if (!http->exchange(http_request, status, http_body)) {
       std::cerr << "cjs-bench-worker-client: the HTTP exchange with the service failed\n";
-      stop_worker(pid, fd);
       return false;
     }
-    us = micros(Clock::now() - http_sent);
+    us = micros(Clock::now() - sent);
     if (status != 200) wrong("HTTP status " + std::to_string(status), http_body);
     if (check && http_body != expected) wrong("answer from the service", http_body);
     return true;
   };
+  auto bare_run = [&](long long& us) {
+    const auto started = Clock::now();
+    BareResult r = run_bare(o, bare_stdin);
+    us = micros(Clock::now() - started);
+    if (!r.ok) wrong(r.killed ? "bare run (killed)" : "bare run (status)", r.out);
+    if (r.ok && bare_check && !r.killed && r.out != bare_expected) wrong("bare output", r.out);
+    return true;
+  };
+
   for (long n = 0;; ++n) {
     if (o.requests > 0 && n >= o.requests) break;
     if (o.requests <= 0 &&
@@ -290,35 +423,24 @@ int main(int argc, char** argv) {
       break;
     }
     request.id = static_cast<std::uint64_t>(n + 1);
-    // Alternate which of a pair goes first, so that neither always meets a
-    // warmer (or colder) machine.
-    const bool http_first = http && n % 2 == 1;
-    long long http_us = 0;
-    if (http_first && !http_round_trip(http_us)) return 1;
-    const auto sent = Clock::now();
-    // Encoding is part of the hand-off the acceptor does for every request.
-    if (!cjs::protocol::write_all(fd, cjs::protocol::encode(request)) ||
-        !cjs::protocol::read_frame(fd, kind, body)) {
-      std::cerr << "cjs-bench-worker-client: the worker went away\n";
-      stop_worker(pid, fd);
-      return 1;
+    // Rotate the order, so that no measurement always meets a warmer (or
+    // colder) machine than the others.
+    std::vector<int> order = {0};
+    if (http) order.push_back(1);
+    if (bare) order.push_back(2);
+    std::rotate(order.begin(), order.begin() + static_cast<long>(n % order.size()), order.end());
+    long long us[3] = {0, 0, 0};
+    for (int what : order) {
+      bool ok = what == 0 ? worker_round_trip(us[0]) : what == 1 ? http_round_trip(us[1]) : bare_run(us[2]);
+      if (!ok) {
+        stop_worker(pid, fd);
+        return 1;
+      }
     }
-    auto response = kind == cjs::protocol::FrameKind::kResponse
-                        ? cjs::protocol::decode_response(body)
-                        : std::nullopt;
-    const auto received = Clock::now();
-    if (!response || response->id != request.id) {
-      std::cerr << "cjs-bench-worker-client: malformed answer from the worker\n";
-      stop_worker(pid, fd);
-      return 1;
-    }
-    if (check && response->body != expected) wrong("answer from the worker", response->body);
-    if (!http) {
-      std::printf("us %lld\n", micros(received - sent));
-      continue;
-    }
-    if (!http_first && !http_round_trip(http_us)) return 1;
-    std::printf("pair %lld %lld\n", micros(received - sent), http_us);
+    std::printf("sample worker=%lld", us[0]);
+    if (http) std::printf(" http=%lld", us[1]);
+    if (bare) std::printf(" bare=%lld", us[2]);
+    std::printf("\n");
   }
   std::fflush(stdout);
   int status = stop_worker(pid, fd);
