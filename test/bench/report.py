@@ -169,8 +169,8 @@ def _one_client_table(r, b):
             ["workload", "requests", "p50", "p90", "p99", "req/s", "non-200", "wrong",
              "p50 / bare p50", "p50 / codejail-run p50", "acceptor CPU per request"], rows,
             "wrk on one keep-alive connection unless noted; every answer compared byte for byte "
-            "with the expected body. Acceptor CPU: the acceptor's utime+stime over the phase "
-            "divided by its requests.")
+            "with the expected body. Acceptor CPU: the acceptor's CPU time over the phase "
+            "(/proc/PID/task/*/schedstat) divided by its requests.")
 
 
 def _overhead_table(r, b):

@@ -167,8 +167,8 @@ pid_t spawn_worker(const Options& o, int& fd) {
   if (pid == 0) {
     int sock = fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
     if (sock < 0 || dup2(sock, 3) != 3) _exit(127);
-    execl(o.worker.c_str(), "codejail-worker", "--fd", "3", "--config", o.config.c_str(),
-          "--slot", slot.c_str(), "--max-requests", "0", static_cast<char*>(nullptr));
+    execl(o.worker.c_str(), "codejail-worker", "--fd", "3", "--config", o.config.c_str(), "--slot",
+          slot.c_str(), "--max-requests", "0", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(pair[1]);
@@ -291,8 +291,8 @@ BareResult run_bare(const Options& o, const std::string& stdin_data) {
   (void)cjs::protocol::write_all(in[1], stdin_data);
   close(in[1]);
   const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(o.bare_kill_after > 0 ? o.bare_kill_after : 3600));
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                         o.bare_kill_after > 0 ? o.bare_kill_after : 3600));
   char buf[65536];
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -314,8 +314,9 @@ BareResult run_bare(const Options& o, const std::string& stdin_data) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  result.ok = result.killed ? o.bare_kill_after > 0
-                            : o.bare_kill_after <= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  result.ok = result.killed
+                  ? o.bare_kill_after > 0
+                  : o.bare_kill_after <= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   return result;
 }
 
@@ -431,7 +432,9 @@ int main(int argc, char** argv) {
     std::rotate(order.begin(), order.begin() + static_cast<long>(n % order.size()), order.end());
     long long us[3] = {0, 0, 0};
     for (int what : order) {
-      bool ok = what == 0 ? worker_round_trip(us[0]) : what == 1 ? http_round_trip(us[1]) : bare_run(us[2]);
+      bool ok = what == 0   ? worker_round_trip(us[0])
+                : what == 1 ? http_round_trip(us[1])
+                            : bare_run(us[2]);
       if (!ok) {
         stop_worker(pid, fd);
         return 1;
