@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -41,8 +42,8 @@ bool drop_privileges(const AcceptorSetup& setup, std::string& error) {
   // The bounding set first: emptying it needs CAP_SETPCAP, gone after setuid.
   for (int cap = 0; cap <= 63; ++cap) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
   if (setup.run_as_uid) {
-    if (setgroups(0, nullptr) != 0 || setresgid(*setup.run_as_gid, *setup.run_as_gid,
-                                                *setup.run_as_gid) != 0 ||
+    if (setgroups(0, nullptr) != 0 ||
+        setresgid(*setup.run_as_gid, *setup.run_as_gid, *setup.run_as_gid) != 0 ||
         setresuid(*setup.run_as_uid, *setup.run_as_uid, *setup.run_as_uid) != 0) {
       error = std::string("cannot switch to the service account: ") + std::strerror(errno);
       return false;
@@ -170,10 +171,9 @@ class Acceptor {
     signals_.async_wait([this](const boost::system::error_code& e, int) {
       if (!e) drain("signal");
     });
-    log::info("accepting HTTP requests",
-              {{"bind", setup_.config.bind},
-               {"probes_passed", state_.probes_passed},
-               {"enabled", setup_.config.enabled}});
+    log::info("accepting HTTP requests", {{"bind", setup_.config.bind},
+                                          {"probes_passed", state_.probes_passed},
+                                          {"enabled", setup_.config.enabled}});
     // An exception escaping a handler (std::bad_alloc under memory
     // pressure, say) unwinds out of run(); the io_context stays usable, so
     // log it and go on: the acceptor is the only way into the service.
@@ -253,13 +253,12 @@ class Acceptor {
     auto it = sessions_.emplace(sessions_.end());
     bool built = false;
     try {
-      auto session = std::make_shared<HttpSession>(
-          std::move(socket), handler_, limits_,
-          [this, it, alive = std::weak_ptr<int>(alive_)] {
-            if (alive.expired()) return;
-            sessions_.erase(it);
-            resume_accepting();  // below the cap again
-          });
+      auto session = std::make_shared<HttpSession>(std::move(socket), handler_, limits_,
+                                                   [this, it, alive = std::weak_ptr<int>(alive_)] {
+                                                     if (alive.expired()) return;
+                                                     sessions_.erase(it);
+                                                     resume_accepting();  // below the cap again
+                                                   });
       built = true;
       *it = session;
       session->start();
@@ -286,29 +285,29 @@ class Acceptor {
   }
 
   void watch_control() {
-    control_.async_wait(asio::posix::stream_descriptor::wait_read,
-                        [this](const boost::system::error_code& ec) {
-      if (ec) return;
-      bool closed = false;
-      try {
-        while (auto message = receive_control(setup_.control_fd, closed)) {
-          if (message->kind == ControlMessage::kWorker && message->fd >= 0) {
-            pool_.add_worker(message->fd);
-          } else if (message->kind == ControlMessage::kDrain) {
-            drain("supervisor");
+    control_.async_wait(
+        asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+          if (ec) return;
+          bool closed = false;
+          try {
+            while (auto message = receive_control(setup_.control_fd, closed)) {
+              if (message->kind == ControlMessage::kWorker && message->fd >= 0) {
+                pool_.add_worker(message->fd);
+              } else if (message->kind == ControlMessage::kDrain) {
+                drain("supervisor");
+              }
+            }
+          } catch (const std::exception& e) {
+            // Keep listening: this channel brings every replacement worker.
+            log::error("handling a control message failed", {{"error", std::string(e.what())}});
           }
-        }
-      } catch (const std::exception& e) {
-        // Keep listening: this channel brings every replacement worker.
-        log::error("handling a control message failed", {{"error", std::string(e.what())}});
-      }
-      if (closed) {
-        log::error("the supervisor went away; draining");
-        drain("supervisor gone");
-        return;
-      }
-      watch_control();
-    });
+          if (closed) {
+            log::error("the supervisor went away; draining");
+            drain("supervisor gone");
+            return;
+          }
+          watch_control();
+        });
   }
 
   // systemd (systemd_notify.h): READY=1 once the probes passed and every
@@ -386,8 +385,7 @@ class Acceptor {
   }
 
   void check_drained() {
-    if ((sessions_.empty() && pool_.idle()) ||
-        std::chrono::steady_clock::now() > drain_deadline_) {
+    if ((sessions_.empty() && pool_.idle()) || std::chrono::steady_clock::now() > drain_deadline_) {
       log::info("drained; exiting");
       io_.stop();
       return;
@@ -418,18 +416,22 @@ class Acceptor {
   bool status_armed_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::list<std::weak_ptr<HttpSession>> sessions_;  // live sessions, in accept order
-  bool accept_armed_ = false;  // an accept or its retry timer is pending
+  bool accept_armed_ = false;                       // an accept or its retry timer is pending
   RateLimitedWarning accept_error_warning_{"accept failed; retrying in 100 ms",
                                            kAcceptWarningInterval};
   RateLimitedWarning capacity_warning_{
-      "max_connections reached; not accepting until a connection closes",
-      kAcceptWarningInterval};
+      "max_connections reached; not accepting until a connection closes", kAcceptWarningInterval};
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // see ~Acceptor
 };
 
 }  // namespace
 
 int run_acceptor(AcceptorSetup setup) {
+  // Request bodies (up to max_body_bytes, e.g. a 2 MiB python_lib.zip) are
+  // single large allocations. A fixed mmap threshold keeps them mmapped, so
+  // freeing one returns it to the kernel; glibc's default threshold grows
+  // after the first such free and the heap then keeps the peak for good.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   raise_open_file_limit(setup.config.max_connections);
   std::string error;
   if (!drop_privileges(setup, error)) {
