@@ -59,6 +59,8 @@ class Executor {
   ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
 
   const Config& config() const { return config_; }
+  // The cgroup layer (its parents are where run cgroups live).
+  const CgroupManager& cgroups() const { return cgroups_; }
 
   // Each layer and whether it will be applied to the next run. A run's own
   // ExecutionReport::applied_layers says what actually was.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +32,7 @@
 #include "jail/executor.h"
 #include "jail/runner_process.h"
 #include "jail/probes.h"
+#include "jail/stale_cleanup.h"
 
 namespace {
 
@@ -157,6 +159,44 @@ cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protoco
   return resp;
 }
 
+// Removes what executions of killed workers left behind (stale_cleanup.h):
+// at start and then after answers, at most once per kSweepInterval. A dir
+// must also be a minute old (kMinAgeSeconds), so leftovers go with the first
+// answer a minute after the kill.
+class StaleSweeper {
+ public:
+  explicit StaleSweeper(const cjs::jail::Executor& executor) : executor_(executor) {}
+
+  void sweep_if_due(bool force = false) {
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < kSweepInterval) return;
+    last_ = now;
+    if (!executor_.confined()) return;  // sabotaged test builds leave no cgroups/locks
+    const std::string& root = executor_.config().sandbox_root;
+    cjs::jail::SweepReport dirs = cjs::jail::sweep_stale_sandbox_dirs(root, kMinAgeSeconds);
+    cjs::jail::SweepReport groups =
+        cjs::jail::sweep_stale_run_cgroups(executor_.cgroups().parents(), root);
+    if (dirs.dirs_removed > 0 || groups.cgroups_removed > 0) {
+      cjs::log::warning(
+          "removed what killed executions left behind",
+          {{"sandbox_dirs", cjs::log::number(static_cast<long long>(dirs.dirs_removed))},
+           {"cgroups", cjs::log::number(static_cast<long long>(groups.cgroups_removed))}});
+    }
+    for (const auto* report : {&dirs, &groups}) {
+      for (const auto& error : report->errors) {
+        cjs::log::error("stale sandbox cleanup failed", {{"error", error}});
+      }
+    }
+  }
+
+ private:
+  static constexpr auto kSweepInterval = std::chrono::seconds(1);
+  // Unlocked dirs younger than this are left alone (stale_cleanup.h).
+  static constexpr double kMinAgeSeconds = 60;
+  const cjs::jail::Executor& executor_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +208,9 @@ int main(int argc, char** argv) {
     if (config.log_code) cjs::log::set_min_level(cjs::log::Level::kDebug);
     cjs::jail::Executor executor(std::move(config), options.slot);
     if (options.probes_json) return print_probes(executor);
+
+    StaleSweeper sweeper(executor);
+    sweeper.sweep_if_due(true);
 
     const int fd = options.fd;
     if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
@@ -189,6 +232,7 @@ int main(int argc, char** argv) {
       // Announce the last answer, so the acceptor sends nothing more here.
       response.last = options.max_requests != 0 && served + 1 == options.max_requests;
       if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;
+      sweeper.sweep_if_due();
     }
     return 0;  // recycled: the supervisor starts a fresh worker
   } catch (const std::exception& e) {
