@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -26,6 +27,7 @@
 #include "common/config.h"
 #include "common/egress.h"
 #include "common/json_render.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/payload.h"
 #include "common/worker_protocol.h"
@@ -159,6 +161,17 @@ cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protoco
   return resp;
 }
 
+// How long any answer of this worker may take: its longest REALTIME plus
+// the setup and teardown around a run (sandbox dir, cgroup, the kill and
+// its bounded waits). Sent in the hello, so that a reload's new limits come
+// with the workers that apply them.
+std::uint32_t answer_deadline_ms(const cjs::Config& config) {
+  constexpr double kMarginSeconds = 30;
+  const double seconds =
+      cjs::longest_realtime_seconds(config.limits, config.limit_overrides) + kMarginSeconds;
+  return static_cast<std::uint32_t>(std::min(seconds * 1000, 4e9));
+}
+
 // Removes what executions of killed workers left behind (stale_cleanup.h):
 // at start and then after answers, at most once per kSweepInterval. A dir
 // must also be a minute old (kMinAgeSeconds), so leftovers go with the first
@@ -214,7 +227,8 @@ int main(int argc, char** argv) {
 
     const int fd = options.fd;
     if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
-                                          options.slot, static_cast<std::int32_t>(getpid())}))) {
+                                          options.slot, static_cast<std::int32_t>(getpid()),
+                                          answer_deadline_ms(executor.config())}))) {
       return 1;
     }
     for (long served = 0; options.max_requests == 0 || served < options.max_requests; ++served) {
