@@ -109,7 +109,7 @@ SweepReport sweep_stale_sandbox_dirs(const std::string& sandbox_root, double min
 }
 
 SweepReport sweep_stale_run_cgroups(const std::vector<std::string>& cgroup_parents,
-                                    const std::string& sandbox_root) {
+                                    const std::string& sandbox_root, double min_age_seconds) {
   SweepReport report;
   int root_fd = open(sandbox_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) {
@@ -124,6 +124,7 @@ SweepReport sweep_stale_run_cgroups(const std::vector<std::string>& cgroup_paren
       if (fstatat(root_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
       std::string path = parent + "/" + name;
       if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      if (age_seconds(st) < min_age_seconds) continue;
       // rmdir removes a cgroup only when no process is left in it.
       if (rmdir(path.c_str()) == 0) {
         ++report.cgroups_removed;

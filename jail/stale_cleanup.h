@@ -39,9 +39,12 @@ bool is_staging_dir_name(std::string_view name);
 SweepReport sweep_stale_sandbox_dirs(const std::string& sandbox_root, double min_age_seconds);
 
 // Removes the empty run cgroups under each of `cgroup_parents` whose sandbox
-// dir no longer exists under `sandbox_root`. Never kills anything: what is
-// still inside a stale group belongs to a dead pid namespace and is dying.
+// dir no longer exists under `sandbox_root` and that were created at least
+// `min_age_seconds` ago. Never kills anything: what is still inside a stale
+// group belongs to a dead pid namespace and is dying. The age guard keeps
+// the sweep off a group that another service sharing the parent (with
+// another sandbox root) has just created and not yet joined.
 SweepReport sweep_stale_run_cgroups(const std::vector<std::string>& cgroup_parents,
-                                    const std::string& sandbox_root);
+                                    const std::string& sandbox_root, double min_age_seconds);
 
 }  // namespace cjs::jail

@@ -188,7 +188,7 @@ class StaleSweeper {
     const std::string& root = executor_.config().sandbox_root;
     cjs::jail::SweepReport dirs = cjs::jail::sweep_stale_sandbox_dirs(root, kMinAgeSeconds);
     cjs::jail::SweepReport groups =
-        cjs::jail::sweep_stale_run_cgroups(executor_.cgroups().parents(), root);
+        cjs::jail::sweep_stale_run_cgroups(executor_.cgroups().parents(), root, kMinAgeSeconds);
     if (dirs.dirs_removed > 0 || groups.cgroups_removed > 0) {
       cjs::log::warning(
           "removed what killed executions left behind",
@@ -204,7 +204,8 @@ class StaleSweeper {
 
  private:
   static constexpr auto kSweepInterval = std::chrono::seconds(1);
-  // Unlocked dirs younger than this are left alone (stale_cleanup.h).
+  // Unlocked dirs and empty run cgroups younger than this are left alone
+  // (stale_cleanup.h).
   static constexpr double kMinAgeSeconds = 60;
   const cjs::jail::Executor& executor_;
   std::chrono::steady_clock::time_point last_{};

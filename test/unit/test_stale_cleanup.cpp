@@ -152,7 +152,7 @@ TEST_CASE("run cgroups whose sandbox dir is gone are removed once empty", "[stal
   REQUIRE(mkdir((parent.path + "/codejail-busy0004").c_str(), 0755) == 0);
   { std::ofstream(parent.path + "/codejail-busy0004/x") << "not empty"; }
   REQUIRE(mkdir((parent.path + "/service").c_str(), 0755) == 0);
-  auto report = cjs::jail::sweep_stale_run_cgroups({parent.path}, root.path);
+  auto report = cjs::jail::sweep_stale_run_cgroups({parent.path}, root.path, 0);
   CHECK(report.cgroups_removed == 1);
   CHECK_FALSE(exists(parent.path + "/codejail-stale003"));
   CHECK(exists(parent.path + "/" + live.name()));
@@ -169,7 +169,10 @@ TEST_CASE("a stale run cgroup in the real hierarchy is removed", "[stale_cleanup
   Scratch root;
   const std::string name = "codejail-stale005";
   for (const auto& p : manager.parents()) REQUIRE(mkdir((p + "/" + name).c_str(), 0755) == 0);
-  auto report = cjs::jail::sweep_stale_run_cgroups(manager.parents(), root.path);
+  // Too young: another service may be about to join it.
+  CHECK(cjs::jail::sweep_stale_run_cgroups(manager.parents(), root.path, 3600).cgroups_removed ==
+        0);
+  auto report = cjs::jail::sweep_stale_run_cgroups(manager.parents(), root.path, 0);
   CHECK(report.errors.empty());
   CHECK(report.cgroups_removed == static_cast<int>(manager.parents().size()));
   for (const auto& p : manager.parents()) {
