@@ -1,6 +1,8 @@
 // Per-context limit resolution (api.md section 5).
 #include "common/limits.h"
 
+#include <algorithm>
+
 namespace cjs {
 
 Limits resolve_limits(const Limits& defaults, const LimitOverrides& overrides,
@@ -17,6 +19,17 @@ Limits resolve_limits(const Limits& defaults, const LimitOverrides& overrides,
   if (o.fsize_bytes) limits.fsize_bytes = *o.fsize_bytes;
   if (o.nproc) limits.nproc = *o.nproc;
   return limits;
+}
+
+double longest_realtime_seconds(const Limits& defaults, const LimitOverrides& overrides) {
+  auto effective = [](double realtime) {
+    return realtime > 0 ? realtime : kRealtimeCeilingSeconds;
+  };
+  double longest = effective(defaults.realtime_seconds);
+  for (const auto& [context, o] : overrides) {
+    if (o.realtime_seconds) longest = std::max(longest, effective(*o.realtime_seconds));
+  }
+  return longest;
 }
 
 }  // namespace cjs

@@ -32,6 +32,15 @@ struct LimitOverride {
 
 using LimitOverrides = std::map<std::string, LimitOverride, std::less<>>;
 
+// Wall-clock ceiling of a run whose REALTIME limit is 0 ("disabled"): a
+// worker must still come back eventually (docs/security.md).
+inline constexpr double kRealtimeCeilingSeconds = 300;
+
+// The longest wall-clock time a run may get under these limits: the largest
+// REALTIME of the defaults and of every context, where 0 counts as the
+// ceiling.
+double longest_realtime_seconds(const Limits& defaults, const LimitOverrides& overrides);
+
 // defaults overlaid by overrides[context]; an absent or unknown context
 // yields the defaults.
 Limits resolve_limits(const Limits& defaults, const LimitOverrides& overrides,

@@ -90,6 +90,7 @@ std::string encode(const Hello& hello) {
   std::string body;
   put_u32(body, static_cast<std::uint32_t>(hello.slot));
   put_u32(body, static_cast<std::uint32_t>(hello.pid));
+  put_u32(body, hello.answer_deadline_ms);
   return frame(FrameKind::kHello, body);
 }
 
@@ -130,7 +131,9 @@ std::string encode(const Response& r) {
 std::optional<Hello> decode_hello(std::string_view body) {
   Cursor c(body);
   Hello h;
-  if (!c.i32(h.slot) || !c.i32(h.pid) || !c.done()) return std::nullopt;
+  if (!c.i32(h.slot) || !c.i32(h.pid) || !c.u32(h.answer_deadline_ms) || !c.done()) {
+    return std::nullopt;
+  }
   return h;
 }
 

@@ -26,6 +26,9 @@ enum class FrameKind : std::uint8_t { kHello = 1, kRequest = 2, kResponse = 3 };
 struct Hello {
   std::int32_t slot = 0;
   std::int32_t pid = 0;
+  // How long the acceptor may wait for any answer of this worker before it
+  // gives up on it (a stopped or wedged worker); 0: no limit.
+  std::uint32_t answer_deadline_ms = 0;
 };
 
 struct Request {

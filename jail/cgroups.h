@@ -59,6 +59,8 @@ class CgroupManager {
 
   enum class Mode { kNone, kV1, kV2 };
   Mode mode() const { return mode_; }
+  // The parent group(s) run cgroups are created in (empty when unavailable).
+  const std::vector<std::string>& parents() const { return parents_; }
 
  private:
   void require_writable_parents();

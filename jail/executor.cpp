@@ -23,9 +23,6 @@
 namespace cjs::jail {
 namespace {
 
-// Wall-clock ceiling of a run whose REALTIME limit is 0 ("disabled").
-constexpr double kRealtimeCeilingSeconds = 300;
-
 // The interpreter's environment: nothing from ours (api.md 4).
 std::vector<std::string> sandbox_environment(const std::string& sandbox_dir) {
   // HOME under tmp/: the only writable place (matplotlib and friends cache there).

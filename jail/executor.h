@@ -68,6 +68,8 @@ class Executor {
   void finish_cleanup();
 
   const Config& config() const { return config_; }
+  // The cgroup layer (its parents are where run cgroups live).
+  const CgroupManager& cgroups() const { return cgroups_; }
 
   // Each layer and whether it will be applied to the next run. A run's own
   // ExecutionReport::applied_layers says what actually was.

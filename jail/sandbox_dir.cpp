@@ -1,6 +1,8 @@
 #include "jail/sandbox_dir.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,28 +62,46 @@ SandboxDir SandboxDir::create(const std::string& root, std::optional<Ownership> 
   }
   int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) throw_errno("cannot open sandbox root " + root);
+  struct FdGuard {
+    int fd;
+    ~FdGuard() { close(fd); }
+  } root_guard{root_fd};
+  // Prepared under a staging name, locked, then renamed into place: a dir
+  // under its final name is always locked while its run lives, so the sweep
+  // of stale dirs (jail/stale_cleanup.h) can never take a live one.
   for (int attempt = 0;; ++attempt) {
     std::string name = random_sandbox_name();
-    if (mkdirat(root_fd, name.c_str(), 0755) != 0) {
+    std::string staging = "." + name + ".new";
+    if (mkdirat(root_fd, staging.c_str(), 0755) != 0) {
       if (errno == EEXIST && attempt < 16) continue;
-      int saved = errno;
-      close(root_fd);
-      errno = saved;
       throw_errno("cannot create sandbox dir in " + root);
     }
     std::string host_path = root == "/" ? "/" + name : root + "/" + name;
-    SandboxDir dir(root_fd, name, host_path);
+    // Removes the staging dir if anything below throws.
+    int dir_root_fd = dup(root_fd);
+    if (dir_root_fd < 0) {
+      int saved = errno;
+      (void)unlinkat(root_fd, staging.c_str(), AT_REMOVEDIR);
+      errno = saved;
+      throw_errno("dup");
+    }
+    SandboxDir dir(dir_root_fd, staging, host_path);
+    dir.lock_fd_ =
+        openat(root_fd, staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir.lock_fd_ < 0) throw_errno("open " + host_path);
+    if (flock(dir.lock_fd_, LOCK_EX) != 0) throw_errno("lock " + host_path);
     // mkdir's mode is filtered by the umask; set the exact bits.
-    if (fchmodat(root_fd, name.c_str(), 0755, 0) != 0) throw_errno("chmod " + host_path);
-    int fd = openat(root_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) throw_errno("open " + host_path);
+    if (fchmod(dir.lock_fd_, 0755) != 0) throw_errno("chmod " + host_path);
+    const int fd = dir.lock_fd_;
     bool ok = mkdirat(fd, "tmp", 0700) == 0 && fchmodat(fd, "tmp", 0700, 0) == 0 &&
               (!tmp_owner ||
                fchownat(fd, "tmp", tmp_owner->uid, tmp_owner->gid, AT_SYMLINK_NOFOLLOW) == 0);
-    int saved = errno;
-    close(fd);
-    errno = saved;
     if (!ok) throw_errno("cannot prepare " + host_path + "/tmp");
+    if (renameat2(root_fd, staging.c_str(), root_fd, name.c_str(), RENAME_NOREPLACE) != 0) {
+      if (errno == EEXIST && attempt < 16) continue;  // `dir` removes the staging dir
+      throw_errno("cannot rename the sandbox dir into place: " + host_path);
+    }
+    dir.name_ = name;
     return dir;
   }
 }
@@ -91,10 +111,12 @@ SandboxDir::SandboxDir(int root_fd, std::string name, std::string host_path)
 
 SandboxDir::SandboxDir(SandboxDir&& other) noexcept
     : root_fd_(other.root_fd_),
+      lock_fd_(other.lock_fd_),
       name_(std::move(other.name_)),
       host_path_(std::move(other.host_path_)),
       removed_(other.removed_) {
   other.root_fd_ = -1;
+  other.lock_fd_ = -1;
   other.removed_ = true;
 }
 
@@ -102,6 +124,7 @@ SandboxDir::~SandboxDir() {
   std::string error;
   remove(error);  // callers that care about failures call remove() themselves
   if (root_fd_ >= 0) close(root_fd_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // only now may a sweep take what is left
 }
 
 void SandboxDir::write_file(std::string_view file_name, std::string_view content) {

@@ -26,7 +26,8 @@ bool is_safe_file_name(std::string_view name);
 class SandboxDir {
  public:
   // Creates a fresh, uniquely named directory under `root` (which must exist
-  // and be absolute). Throws std::system_error on failure.
+  // and be absolute), exclusively flock'ed until this object is destroyed.
+  // Throws std::system_error on failure.
   static SandboxDir create(const std::string& root, std::optional<Ownership> tmp_owner);
 
   SandboxDir(SandboxDir&& other) noexcept;
@@ -54,6 +55,7 @@ class SandboxDir {
   SandboxDir(int root_fd, std::string name, std::string host_path);
 
   int root_fd_ = -1;  // the sandbox root, held open so removal never re-resolves it
+  int lock_fd_ = -1;  // the dir itself, flock'ed while the run lives (stale_cleanup.h)
   std::string name_;
   std::string host_path_;
   bool removed_ = false;

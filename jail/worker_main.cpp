@@ -13,7 +13,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,12 +27,14 @@
 #include "common/config.h"
 #include "common/egress.h"
 #include "common/json_render.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/payload.h"
 #include "common/worker_protocol.h"
 #include "jail/executor.h"
 #include "jail/runner_process.h"
 #include "jail/probes.h"
+#include "jail/stale_cleanup.h"
 
 namespace {
 
@@ -157,6 +161,56 @@ cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protoco
   return resp;
 }
 
+// How long any answer of this worker may take: its longest REALTIME plus
+// the setup and teardown around a run (sandbox dir, cgroup, the kill and
+// its bounded waits). Sent in the hello, so that a reload's new limits come
+// with the workers that apply them.
+std::uint32_t answer_deadline_ms(const cjs::Config& config) {
+  constexpr double kMarginSeconds = 30;
+  const double seconds =
+      cjs::longest_realtime_seconds(config.limits, config.limit_overrides) + kMarginSeconds;
+  return static_cast<std::uint32_t>(std::min(seconds * 1000, 4e9));
+}
+
+// Removes what executions of killed workers left behind (stale_cleanup.h):
+// at start and then after answers, at most once per kSweepInterval. A dir
+// must also be a minute old (kMinAgeSeconds), so leftovers go with the first
+// answer a minute after the kill.
+class StaleSweeper {
+ public:
+  explicit StaleSweeper(const cjs::jail::Executor& executor) : executor_(executor) {}
+
+  void sweep_if_due(bool force = false) {
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < kSweepInterval) return;
+    last_ = now;
+    if (!executor_.confined()) return;  // sabotaged test builds leave no cgroups/locks
+    const std::string& root = executor_.config().sandbox_root;
+    cjs::jail::SweepReport dirs = cjs::jail::sweep_stale_sandbox_dirs(root, kMinAgeSeconds);
+    cjs::jail::SweepReport groups =
+        cjs::jail::sweep_stale_run_cgroups(executor_.cgroups().parents(), root, kMinAgeSeconds);
+    if (dirs.dirs_removed > 0 || groups.cgroups_removed > 0) {
+      cjs::log::warning(
+          "removed what killed executions left behind",
+          {{"sandbox_dirs", cjs::log::number(static_cast<long long>(dirs.dirs_removed))},
+           {"cgroups", cjs::log::number(static_cast<long long>(groups.cgroups_removed))}});
+    }
+    for (const auto* report : {&dirs, &groups}) {
+      for (const auto& error : report->errors) {
+        cjs::log::error("stale sandbox cleanup failed", {{"error", error}});
+      }
+    }
+  }
+
+ private:
+  static constexpr auto kSweepInterval = std::chrono::seconds(1);
+  // Unlocked dirs and empty run cgroups younger than this are left alone
+  // (stale_cleanup.h).
+  static constexpr double kMinAgeSeconds = 60;
+  const cjs::jail::Executor& executor_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,9 +224,13 @@ int main(int argc, char** argv) {
     if (options.probes_json) return print_probes(executor);
     executor.set_deferred_cleanup(true);  // answer first, then remove the run's dirs
 
+    StaleSweeper sweeper(executor);
+    sweeper.sweep_if_due(true);
+
     const int fd = options.fd;
     if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
-                                          options.slot, static_cast<std::int32_t>(getpid())}))) {
+                                          options.slot, static_cast<std::int32_t>(getpid()),
+                                          answer_deadline_ms(executor.config())}))) {
       return 1;
     }
     for (long served = 0; options.max_requests == 0 || served < options.max_requests; ++served) {
@@ -191,6 +249,7 @@ int main(int argc, char** argv) {
       response.last = options.max_requests != 0 && served + 1 == options.max_requests;
       if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;
       executor.finish_cleanup();  // before the next request is read
+      sweeper.sweep_if_due();
     }
     return 0;  // recycled: the supervisor starts a fresh worker
   } catch (const std::exception& e) {

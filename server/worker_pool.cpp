@@ -114,6 +114,23 @@ void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pe
     return;
   }
   worker->current = std::move(pending);
+  const std::uint64_t seq = ++worker->started;
+  if (worker->answer_deadline.count() > 0) {
+    // A worker that is stopped or wedged would hold this request (and its
+    // client) forever: past the deadline the request fails with `See logs`
+    // and the worker is given up on. It exits when it finds its socket
+    // closed, and the supervisor replaces it then.
+    worker->answer_timer.expires_after(worker->answer_deadline);
+    worker->answer_timer.async_wait([this, worker, seq](const boost::system::error_code& ec) {
+      if (ec || !worker->current || worker->started != seq) return;
+      log::error(
+          "worker did not answer within its deadline; giving up on it",
+          {{"slot", log::number(static_cast<long long>(worker->slot))},
+           {"worker_pid", log::number(static_cast<long long>(worker->pid))},
+           {"deadline_ms", log::number(static_cast<long long>(worker->answer_deadline.count()))}});
+      drop(worker, "no answer within the deadline");
+    });
+  }
   // The files may be large; the worker gets its own copy. The payload text
   // stays for the answer if the worker dies (PoolOutcome::payload_text).
   worker->current->request.files.clear();
@@ -152,6 +169,7 @@ void WorkerPool::on_frame(const std::shared_ptr<Worker>& worker, protocol::Frame
       worker->ready = true;
       worker->slot = hello->slot;
       worker->pid = hello->pid;
+      worker->answer_deadline = std::chrono::milliseconds(hello->answer_deadline_ms);
       log::debug("worker ready", {{"slot", log::number(static_cast<long long>(hello->slot))},
                                   {"worker_pid", log::number(static_cast<long long>(hello->pid))}});
       dispatch();
@@ -164,6 +182,7 @@ void WorkerPool::on_frame(const std::shared_ptr<Worker>& worker, protocol::Frame
     drop(worker, "unexpected frame");
     return;
   }
+  worker->answer_timer.cancel();
   auto pending = std::move(worker->current);
   worker->current.reset();
   worker->retiring = response->last;
@@ -178,6 +197,7 @@ void WorkerPool::drop(const std::shared_ptr<Worker>& worker, const char* why) {
   auto it = std::find(workers_.begin(), workers_.end(), worker);
   if (it == workers_.end()) return;  // already dropped
   workers_.erase(it);
+  worker->answer_timer.cancel();
   boost::system::error_code ignored;
   worker->socket.close(ignored);
   // A worker that leaves while idle finished its max-requests (or died

@@ -79,6 +79,9 @@ class WorkerPool {
     bool ready = false;    // hello received
     bool retiring = false; // sent its last answer; only its EOF is expected
     std::int32_t slot = -1, pid = 0;
+    std::chrono::milliseconds answer_deadline{0};  // from the hello; 0: none
+    boost::asio::steady_timer answer_timer{socket.get_executor()};
+    std::uint64_t started = 0;  // requests started here; tells a stale timer apart
     std::shared_ptr<Pending> current;
     std::string outgoing;  // the frame being written
   };

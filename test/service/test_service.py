@@ -34,17 +34,29 @@ def children(pid):
     return [int(p) for p in out.split()]
 
 
-def sandbox_processes(base=61000):
-    """Processes running as a sandbox uid (base..base+255)."""
+def sandbox_processes(among=None, base=None):
+    """Processes running as one of this test's sandbox uids (base..base+255),
+    optionally only those in `among` (other services on the host have
+    sandboxes too)."""
+    base = OWN_UID_BASE if base is None else base
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdigit() and (among is None or int(entry) in among):
             try:
                 if base <= os.stat("/proc/" + entry).st_uid <= base + 255:
                     found.append(int(entry))
             except FileNotFoundError:
                 pass
     return found
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for c in children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
 
 
 class Service:
@@ -162,9 +174,11 @@ class ServiceTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertIsNotNone(busy, "no worker picked up the request")
         deadline = time.time() + 5
-        while not sandbox_processes(OWN_UID_BASE) and time.time() < deadline:
+        sandboxed = []
+        while not sandboxed and time.time() < deadline:
+            sandboxed = sandbox_processes(among=set(descendants(busy)))
             time.sleep(0.05)
-        self.assertNotEqual(sandbox_processes(OWN_UID_BASE), [], "the sandbox is not in its uid range")
+        self.assertNotEqual(sandboxed, [], "no sandboxed process under the busy worker")
         os.kill(busy, signal.SIGKILL)
         thread.join(10)
         status, body, headers = result["answer"]
@@ -173,9 +187,9 @@ class ServiceTest(unittest.TestCase):
                                             "emsg": "Couldn't execute sandboxed code: See logs."})
         # The sandbox of the dead worker died with it (teardown takes a moment).
         deadline = time.time() + 5
-        while sandbox_processes(OWN_UID_BASE) and time.time() < deadline:
+        while sandbox_processes(among=set(sandboxed)) and time.time() < deadline:
             time.sleep(0.05)
-        self.assertEqual(sandbox_processes(OWN_UID_BASE), [])
+        self.assertEqual(sandbox_processes(among=set(sandboxed)), [])
         # The pool is whole again and serves.
         deadline = time.time() + 10
         while len(service.workers()) < 2 and time.time() < deadline:
@@ -185,6 +199,49 @@ class ServiceTest(unittest.TestCase):
             self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
         metrics = service.request("GET", "/metrics")[1].decode()
         self.assertIn("codejail_worker_crashes_total 1", metrics)
+
+    def test_stopped_worker_request_is_answered_at_its_deadline(self):
+        # Default limits: REALTIME 1, so the worker's answer deadline is 31 s.
+        service = self.start()
+        result = {}
+
+        def slow():
+            started = time.time()
+            result["answer"] = service.execute("import time\ntime.sleep(0.5)", {"k": 2}, timeout=90)
+            result["seconds"] = time.time() - started
+
+        import threading
+        thread = threading.Thread(target=slow)
+        thread.start()
+        busy = None
+        deadline = time.time() + 5
+        while busy is None and time.time() < deadline:
+            busy = next((w for w in service.workers() if children(w)), None)
+            time.sleep(0.01)
+        self.assertIsNotNone(busy, "no worker picked up the request")
+        os.kill(busy, signal.SIGSTOP)
+        try:
+            # The other worker keeps serving meanwhile.
+            self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
+            thread.join(60)
+            self.assertFalse(thread.is_alive(), "the request was never answered")
+        finally:
+            os.kill(busy, signal.SIGCONT)
+        status, body, headers = result["answer"]
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body), {"globals_dict": {"k": 2},
+                                            "emsg": "Couldn't execute sandboxed code: See logs."})
+        self.assertGreater(result["seconds"], 25)
+        self.assertLess(result["seconds"], 45)
+        self.assertIn("worker did not answer within its deadline", service.logs())
+        # Resumed, the worker finds its socket closed and exits; the pool is whole again.
+        deadline = time.time() + 15
+        while (busy in service.workers() or len(service.workers()) < 2) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertNotIn(busy, service.workers())
+        self.assertEqual(len(service.workers()), 2)
+        for _ in range(3):
+            self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
 
     def test_sigterm_drains_in_flight_requests(self):
         service = self.start(LONG_LIMITS)

@@ -75,3 +75,17 @@ TEST_CASE("context names match exactly", "[limits]") {
   CHECK(cjs::resolve_limits(Defaults(), Overrides(), std::string("course-v1:edX+Demo+T1 ")) ==
         Defaults());
 }
+
+TEST_CASE("the longest REALTIME covers every context, 0 meaning the ceiling", "[limits]") {
+  CHECK(cjs::longest_realtime_seconds(Defaults(), {}) == 3.0);
+  CHECK(cjs::longest_realtime_seconds(Defaults(), Overrides()) == 4.5);
+  cjs::LimitOverrides unlimited = Overrides();
+  unlimited["exam"].realtime_seconds = 0;
+  CHECK(cjs::longest_realtime_seconds(Defaults(), unlimited) == cjs::kRealtimeCeilingSeconds);
+  cjs::Limits no_default = Defaults();
+  no_default.realtime_seconds = 0;
+  CHECK(cjs::longest_realtime_seconds(no_default, {}) == cjs::kRealtimeCeilingSeconds);
+  cjs::LimitOverrides longer;
+  longer["long"].realtime_seconds = 900;
+  CHECK(cjs::longest_realtime_seconds(no_default, longer) == 900);
+}
