@@ -225,8 +225,7 @@ class Parser {
     }
   }
 
-  void ParseOverrides(const YAML::Node& node, const std::string& path,
-                      LimitOverrides& overrides) {
+  void ParseOverrides(const YAML::Node& node, const std::string& path, LimitOverrides& overrides) {
     overrides.clear();
     for (const auto& [context, value] : Entries(node, path)) {
       const std::string ctx_path = Join(path, context);
@@ -327,8 +326,7 @@ class Parser {
       if (inserted) {
         entries.emplace_back(std::move(key), kv.second);
       } else {
-        warnings_.push_back("duplicate key '" + Join(path, key) +
-                            "': the last value is used");
+        warnings_.push_back("duplicate key '" + Join(path, key) + "': the last value is used");
         entries[it->second].second = kv.second;
       }
     }
@@ -364,10 +362,9 @@ class Parser {
     std::string hint;
     for (std::string_view known : {"CPU", "REALTIME", "VMEM", "FSIZE", "NPROC", "PROXY"}) {
       if (key.size() == known.size() &&
-          std::equal(key.begin(), key.end(), known.begin(),
-                     [](char a, char b) {
-                       return std::toupper(static_cast<unsigned char>(a)) == b;
-                     })) {
+          std::equal(key.begin(), key.end(), known.begin(), [](char a, char b) {
+            return std::toupper(static_cast<unsigned char>(a)) == b;
+          })) {
         hint = " (limit names are upper-case: '" + std::string(known) + "')";
       }
     }
@@ -397,12 +394,10 @@ class Parser {
 
   // PyYAML's YAML 1.1 booleans.
   bool Bool(const YAML::Node& node, const std::string& path) {
-    static const std::set<std::string, std::less<>> kTrue = {"true", "True", "TRUE", "yes",
-                                                             "Yes",  "YES",  "on",   "On",
-                                                             "ON"};
-    static const std::set<std::string, std::less<>> kFalse = {"false", "False", "FALSE", "no",
-                                                              "No",    "NO",    "off",   "Off",
-                                                              "OFF"};
+    static const std::set<std::string, std::less<>> kTrue = {"true", "True", "TRUE", "yes", "Yes",
+                                                             "YES",  "on",   "On",   "ON"};
+    static const std::set<std::string, std::less<>> kFalse = {"false", "False", "FALSE", "no", "No",
+                                                              "NO",    "off",   "Off",   "OFF"};
     if (IsPlainOr(node, kBoolTag)) {
       if (kTrue.contains(node.Scalar())) return true;
       if (kFalse.contains(node.Scalar())) return false;
@@ -462,8 +457,8 @@ class Parser {
     std::string cleaned;
     for (std::size_t i = 0; i < text.size(); ++i) {
       const char c = text[i];
-      const bool sign_after_e = (c == '+' || c == '-') && i > 0 &&
-                                (text[i - 1] == 'e' || text[i - 1] == 'E');
+      const bool sign_after_e =
+          (c == '+' || c == '-') && i > 0 && (text[i - 1] == 'e' || text[i - 1] == 'E');
       if ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || sign_after_e) {
         cleaned += c;
       } else if (c != '_' || i == 0) {

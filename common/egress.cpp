@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 #include <linux/landlock.h>
-#include <seccomp.h>
 #include <netinet/in.h>
+#include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -48,8 +48,8 @@ EgressLock restrict_own_network() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   bool ok = ctx != nullptr && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
   for (int call : {SCMP_SYS(socket), SCMP_SYS(socketpair)}) {
-    ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), call, 1,
-                                SCMP_A0(SCMP_CMP_NE, AF_UNIX)) == 0;
+    ok = ok &&
+         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), call, 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) == 0;
   }
   ok = ok && seccomp_load(ctx) == 0;
   if (ctx != nullptr) seccomp_release(ctx);

@@ -11,12 +11,12 @@ namespace cjs {
 // Effective limits of one execution. 0 disables a limit, except fsize where 0
 // means "no bytes may be written".
 struct Limits {
-  std::int64_t cpu_seconds = 1;     // CPU: RLIMIT_CPU soft n, hard n+1
-  double realtime_seconds = 1.0;    // REALTIME: wall clock, then kill all (-9)
-  std::int64_t vmem_bytes = 0;      // VMEM: RLIMIT_AS
-  std::int64_t fsize_bytes = 0;     // FSIZE: RLIMIT_FSIZE (always applied)
-  std::int64_t nproc = 15;          // NPROC: processes + threads
-  std::int64_t proxy = 0;           // PROXY: reference-only, accepted and ignored
+  std::int64_t cpu_seconds = 1;   // CPU: RLIMIT_CPU soft n, hard n+1
+  double realtime_seconds = 1.0;  // REALTIME: wall clock, then kill all (-9)
+  std::int64_t vmem_bytes = 0;    // VMEM: RLIMIT_AS
+  std::int64_t fsize_bytes = 0;   // FSIZE: RLIMIT_FSIZE (always applied)
+  std::int64_t nproc = 15;        // NPROC: processes + threads
+  std::int64_t proxy = 0;         // PROXY: reference-only, accepted and ignored
 
   friend bool operator==(const Limits&, const Limits&) = default;
 };

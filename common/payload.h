@@ -15,9 +15,9 @@ namespace cjs {
 
 // A validated payload, ready to execute.
 struct ExecPayload {
-  std::string code;                              // WTF-8
-  json::Value globals;                           // always an object
-  std::vector<std::string> python_path;          // each entry exactly "python_lib.zip"
+  std::string code;                      // WTF-8
+  json::Value globals;                   // always an object
+  std::vector<std::string> python_path;  // each entry exactly "python_lib.zip"
   std::optional<std::string> limit_overrides_context;
   std::optional<std::string> slug;
 };

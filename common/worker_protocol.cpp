@@ -41,14 +41,16 @@ class Cursor {
   bool u32(std::uint32_t& v) {
     if (data_.size() - pos_ < 4) return false;
     v = 0;
-    for (int i = 0; i < 4; ++i) v |= std::uint32_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      v |= std::uint32_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
     pos_ += 4;
     return true;
   }
   bool u64(std::uint64_t& v) {
     if (data_.size() - pos_ < 8) return false;
     v = 0;
-    for (int i = 0; i < 8; ++i) v |= std::uint64_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      v |= std::uint64_t(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return true;
   }
@@ -158,8 +160,7 @@ std::optional<Response> decode_response(std::string_view body) {
   if (!c.u64(r.id) || !c.bytes(r.body) || !c.bytes(r.telemetry_status) ||
       !c.i32(r.sandbox_status) || !c.boolean(r.has_sandbox_status) || !c.real(r.wall_seconds) ||
       !c.u64(r.stdout_bytes) || !c.u64(r.stderr_bytes) || !c.boolean(r.stdout_truncated) ||
-      !c.boolean(r.stderr_truncated) || !c.bytes(r.failure) || !c.boolean(r.last) ||
-      !c.done()) {
+      !c.boolean(r.stderr_truncated) || !c.bytes(r.failure) || !c.boolean(r.last) || !c.done()) {
     return std::nullopt;
   }
   return r;
@@ -170,7 +171,8 @@ std::optional<std::pair<FrameKind, std::string>> FrameReader::next(bool& error) 
   std::string_view pending = std::string_view(buffer_).substr(offset_);
   if (pending.size() < 4) return std::nullopt;
   std::uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) length |= std::uint32_t(static_cast<unsigned char>(pending[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    length |= std::uint32_t(static_cast<unsigned char>(pending[i])) << (8 * i);
   if (length == 0 || length > kMaxFrameBytes) {
     error = true;
     return std::nullopt;

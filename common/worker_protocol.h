@@ -47,8 +47,8 @@ struct Response {
   double wall_seconds = 0;
   std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
   bool stdout_truncated = false, stderr_truncated = false;
-  std::string failure;           // machinery failure details, for logs
-  bool last = false;             // the worker exits after this answer (recycling)
+  std::string failure;  // machinery failure details, for logs
+  bool last = false;    // the worker exits after this answer (recycling)
 };
 
 // Encoding to a whole frame (length prefix included).

@@ -66,8 +66,8 @@ class CgroupManager {
   void require_writable_parents();
 
   Mode mode_ = Mode::kNone;
-  std::string reason_;                 // why unavailable
-  std::vector<std::string> parents_;   // v1: one per controller hierarchy; v2: one
+  std::string reason_;                // why unavailable
+  std::vector<std::string> parents_;  // v1: one per controller hierarchy; v2: one
   std::vector<std::string> controllers_;
 };
 

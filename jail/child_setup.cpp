@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,11 +158,9 @@ std::uint32_t namespace_layers(unsigned long flags) {
     layers |= kLayerSeccomp;
   }
 
-  report(rfd, ChildReport{ChildReport::kLayers, plan.landlock.abi, 0,
-                          static_cast<int>(layers), 0});
+  report(rfd, ChildReport{ChildReport::kLayers, plan.landlock.abi, 0, static_cast<int>(layers), 0});
   if (plan.confine) {
-    execveat(kInterpreterExecFd, "", plan.argv_ptrs.data(), plan.env_ptrs.data(),
-             AT_EMPTY_PATH);
+    execveat(kInterpreterExecFd, "", plan.argv_ptrs.data(), plan.env_ptrs.data(), AT_EMPTY_PATH);
   } else {
     execve(plan.python_bin.c_str(), plan.argv_ptrs.data(), plan.env_ptrs.data());
   }
@@ -182,24 +180,42 @@ void ChildPlan::finalize() {
 
 const char* child_step_name(int step) {
   switch (step) {
-    case kStepWaitGo: return "wait for the runner";
-    case kStepMountView: return "build the mount view";
-    case kStepHostname: return "set the hostname";
-    case kStepForkInterpreter: return "fork the interpreter";
-    case kStepProcessGroup: return "setpgid";
-    case kStepFds: return "set up stdio";
-    case kStepSignals: return "reset signals";
-    case kStepChdir: return "chdir to the sandbox dir";
-    case kStepExecFd: return "open the interpreter";
-    case kStepRlimits: return "setrlimit";
-    case kStepPrivileges: return "drop privileges";
-    case kStepAppArmor: return "AppArmor stack_onexec";
-    case kStepLandlock: return "Landlock";
-    case kStepSeccomp: return "seccomp";
-    case kStepExecLock: return "find the exec lock library in the view";
-    case kStepExec: return "exec the sandbox interpreter";
-    case kStepCgroup: return "join the run's cgroup";
-    default: return "unknown step";
+    case kStepWaitGo:
+      return "wait for the runner";
+    case kStepMountView:
+      return "build the mount view";
+    case kStepHostname:
+      return "set the hostname";
+    case kStepForkInterpreter:
+      return "fork the interpreter";
+    case kStepProcessGroup:
+      return "setpgid";
+    case kStepFds:
+      return "set up stdio";
+    case kStepSignals:
+      return "reset signals";
+    case kStepChdir:
+      return "chdir to the sandbox dir";
+    case kStepExecFd:
+      return "open the interpreter";
+    case kStepRlimits:
+      return "setrlimit";
+    case kStepPrivileges:
+      return "drop privileges";
+    case kStepAppArmor:
+      return "AppArmor stack_onexec";
+    case kStepLandlock:
+      return "Landlock";
+    case kStepSeccomp:
+      return "seccomp";
+    case kStepExecLock:
+      return "find the exec lock library in the view";
+    case kStepExec:
+      return "exec the sandbox interpreter";
+    case kStepCgroup:
+      return "join the run's cgroup";
+    default:
+      return "unknown step";
   }
 }
 
@@ -265,8 +281,9 @@ void keeper_main(const ChildPlan& plan, const ChildFds& fds) {
       break;  // ECHILD: nothing left (the interpreter was already reported)
     }
     if (done == interpreter) {
-      status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-                                  : WIFSIGNALED(wstatus) ? -WTERMSIG(wstatus) : -1;
+      status = WIFEXITED(wstatus)     ? WEXITSTATUS(wstatus)
+               : WIFSIGNALED(wstatus) ? -WTERMSIG(wstatus)
+                                      : -1;
       break;
     }
   }

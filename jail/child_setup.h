@@ -47,22 +47,22 @@ enum AppliedLayer : std::uint32_t {
 };
 
 struct ChildPlan {
-  std::string python_bin;              // absolute path of the sandbox interpreter
-  std::vector<std::string> argv;       // argv[0] is python_bin (venvs need it)
-  std::vector<std::string> env;        // "NAME=value", nothing inherited
-  std::string cwd;                     // the sandbox dir as the code sees it
+  std::string python_bin;         // absolute path of the sandbox interpreter
+  std::vector<std::string> argv;  // argv[0] is python_bin (venvs need it)
+  std::vector<std::string> env;   // "NAME=value", nothing inherited
+  std::string cwd;                // the sandbox dir as the code sees it
   RlimitPlan rlimits;
   IdentityPlan identity;
 
   // false only when the test-only sabotage switch is on (sabotage.h): then
   // no namespaces, mount view, hardening, Landlock, seccomp or AppArmor.
   bool confine = true;
-  unsigned long clone_flags = 0;       // CLONE_NEW* for the keeper
+  unsigned long clone_flags = 0;  // CLONE_NEW* for the keeper
   MountPlan mounts;
   LandlockPlan landlock;
   SeccompProgram seccomp;
-  std::string apparmor_profile;        // empty: no AppArmor layer
-  std::string exec_lock;               // the preloaded exec lock, checked before exec
+  std::string apparmor_profile;  // empty: no AppArmor layer
+  std::string exec_lock;         // the preloaded exec lock, checked before exec
 
   // Pointer arrays for execve, built from argv/env by finalize().
   std::vector<char*> argv_ptrs;
@@ -72,11 +72,11 @@ struct ChildPlan {
 
 // File descriptors the keeper receives.
 struct ChildFds {
-  int stdin_fd;    // becomes the interpreter's 0
-  int stdout_fd;   // becomes 1
-  int stderr_fd;   // becomes 2
-  int report_fd;   // close-on-exec; ChildReport records go here
-  int go_fd;       // the runner writes one byte when the keeper may start
+  int stdin_fd;   // becomes the interpreter's 0
+  int stdout_fd;  // becomes 1
+  int stderr_fd;  // becomes 2
+  int report_fd;  // close-on-exec; ChildReport records go here
+  int go_fd;      // the runner writes one byte when the keeper may start
   // cgroup v1 `tasks` files (RunCgroup::self_attach_files), opened for
   // writing by the runner; the keeper joins each before anything else.
   static constexpr int kMaxCgroupFds = 4;

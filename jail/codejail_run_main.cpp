@@ -22,8 +22,8 @@
 #include "common/log.h"
 #include "common/payload.h"
 #include "jail/executor.h"
-#include "jail/runner_process.h"
 #include "jail/probes.h"
+#include "jail/runner_process.h"
 
 namespace {
 
@@ -146,8 +146,7 @@ cjs::Config load_config(const Options& options) {
     if (const char* env = std::getenv("CODEJAIL_SERVICE_CFG"); env != nullptr && *env) path = env;
   }
   std::vector<std::string> warnings;
-  cjs::Config config =
-      path.empty() ? cjs::default_config() : cjs::load_config_file(path, warnings);
+  cjs::Config config = path.empty() ? cjs::default_config() : cjs::load_config_file(path, warnings);
   for (const auto& w : warnings) cjs::log::warning(w, {{"config", config.source}});
   return config;
 }
@@ -176,8 +175,8 @@ int self_test(cjs::jail::Executor& executor) {
                 probe.reason.c_str());
   }
   bool ok = report.all_passed();
-  std::printf("\nresult: %s\n", ok ? "PASS: all probes passed"
-                                    : "FAIL: the service would refuse to execute code");
+  std::printf("\nresult: %s\n",
+              ok ? "PASS: all probes passed" : "FAIL: the service would refuse to execute code");
   return ok ? 0 : 1;
 }
 

@@ -116,7 +116,8 @@ ExecutionReport machinery_failure(const ExecPayload& payload, std::string why) {
 
 Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(slot) {
   confine_ = !sabotage_requested();
-  if (slot < 0 || slot > 255) throw ConfigError("worker slot out of range: " + std::to_string(slot));
+  if (slot < 0 || slot > 255)
+    throw ConfigError("worker slot out of range: " + std::to_string(slot));
   if (geteuid() == 0) {
     // One uid per worker slot: concurrent runs cannot touch each other even
     // outside their namespaces, and RLIMIT_NPROC counts one run only.
@@ -160,9 +161,10 @@ Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(
   }
   if (!cgroups_.available() && config_.limits.vmem_bytes == 0) {
     // Nothing would bound a run's memory: say so loudly (docs/security.md).
-    log::warning("no memory bound per execution: cgroups are not available and "
-                 "CODE_JAIL.limits.VMEM is 0; set VMEM or give the service a cgroup",
-                 {{"cgroups", cgroups_.description()}});
+    log::warning(
+        "no memory bound per execution: cgroups are not available and "
+        "CODE_JAIL.limits.VMEM is 0; set VMEM or give the service a cgroup",
+        {{"cgroups", cgroups_.description()}});
   }
   if (config_.require_apparmor && apparmor_profile_.empty()) {
     log::error("AppArmor is required but unavailable", {{"reason", apparmor_reason_}});
@@ -220,25 +222,24 @@ std::vector<LayerState> Executor::layer_states() const {
   };
   std::vector<LayerState> states;
   if (!confine_) {
-    for (const char* name : {"namespaces", "mount view", "tmpfs tmp/", "capabilities",
-                             "landlock", "seccomp", "exec lock", "cgroups", "apparmor"}) {
+    for (const char* name : {"namespaces", "mount view", "tmpfs tmp/", "capabilities", "landlock",
+                             "seccomp", "exec lock", "cgroups", "apparmor"}) {
       states.push_back(off(name));
     }
     states.push_back({"uid", sandbox_uid_.has_value(), "separate uid only"});
     states.push_back({"rlimits", true, "CPU, AS, FSIZE, NPROC, NOFILE, STACK, CORE"});
     return states;
   }
-  states.push_back({"namespaces", true,
-                    std::string(user_namespace_ ? "user, " : "") +
-                        "pid, mount, net, ipc, uts, cgroup"});
+  states.push_back(
+      {"namespaces", true,
+       std::string(user_namespace_ ? "user, " : "") + "pid, mount, net, ipc, uts, cgroup"});
   states.push_back({"mount view", true, "read-only minimal root, /tmp/codejail-XXXXXXXX"});
   states.push_back({"tmpfs tmp/", true, std::to_string(config_.tmp_size_bytes) + " bytes"});
-  states.push_back(
-      {"uid", true,
-       sandbox_uid_ ? "uid " + std::to_string(*sandbox_uid_) + " (slot " + std::to_string(slot_) +
-                          ")"
-                    : "service uid " + std::to_string(getuid()) +
-                          " inside a user namespace (service runs unprivileged)"});
+  states.push_back({"uid", true,
+                    sandbox_uid_ ? "uid " + std::to_string(*sandbox_uid_) + " (slot " +
+                                       std::to_string(slot_) + ")"
+                                 : "service uid " + std::to_string(getuid()) +
+                                       " inside a user namespace (service runs unprivileged)"});
   states.push_back({"capabilities", true, "all dropped, no_new_privs"});
   states.push_back({"rlimits", true, "CPU, AS, FSIZE, NPROC, NOFILE, STACK, CORE"});
   if (landlock_abi_ > 0) {
@@ -249,18 +250,17 @@ std::vector<LayerState> Executor::layer_states() const {
   } else {
     states.push_back({"landlock", false, "not available: the kernel has no Landlock"});
   }
-  states.push_back({"seccomp", true,
-                    std::to_string(seccomp_.instructions.size()) + " BPF instructions"});
+  states.push_back(
+      {"seccomp", true, std::to_string(seccomp_.instructions.size()) + " BPF instructions"});
   states.push_back({"exec lock", true, "no exec once the interpreter runs (" + exec_lock_ + ")"});
   states.push_back({"cgroups", cgroups_.available(), cgroups_.description()});
   const bool memory_bounded = cgroups_.available() || config_.limits.vmem_bytes > 0;
-  states.push_back(
-      {"memory bound", memory_bounded,
-       cgroups_.available()
-           ? "cgroup memory cap " + std::to_string(config_.memory_limit_bytes) + " bytes"
-           : memory_bounded ? "VMEM " + std::to_string(config_.limits.vmem_bytes) +
-                                  " bytes (address space only; no cgroup)"
-                            : "NONE: no cgroup and VMEM is 0"});
+  states.push_back({"memory bound", memory_bounded,
+                    cgroups_.available() ? "cgroup memory cap " +
+                                               std::to_string(config_.memory_limit_bytes) + " bytes"
+                    : memory_bounded ? "VMEM " + std::to_string(config_.limits.vmem_bytes) +
+                                           " bytes (address space only; no cgroup)"
+                                     : "NONE: no cgroup and VMEM is 0"});
   states.push_back({"apparmor", !apparmor_profile_.empty(),
                     apparmor_profile_.empty() ? "not available: " + apparmor_reason_
                                               : "profile " + apparmor_profile_});
@@ -291,8 +291,8 @@ ExecutionReport Executor::execute(const ExecPayload& payload,
     bool uploaded = std::any_of(files.begin(), files.end(),
                                 [&](const UploadedFile& f) { return f.name == entry; });
     if (!uploaded) {
-      auto report = machinery_failure(payload, "python_path entry '" + entry +
-                                                   "' names no uploaded file");
+      auto report =
+          machinery_failure(payload, "python_path entry '" + entry + "' names no uploaded file");
       report.limits = limits;
       return report;
     }

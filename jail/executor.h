@@ -29,12 +29,12 @@ struct UploadedFile {
 
 // Everything a caller needs to answer and to log one execution.
 struct ExecutionReport {
-  std::string body;              // the HTTP 200 body
-  bool success = false;          // no emsg
-  std::string telemetry_status;  // "executed.success" / "executed.error"
+  std::string body;                   // the HTTP 200 body
+  bool success = false;               // no emsg
+  std::string telemetry_status;       // "executed.success" / "executed.error"
   std::optional<int> sandbox_status;  // exit code / -signal, when it ran
-  std::string failure;           // machinery failure details, for logs only
-  Limits limits;                 // effective limits used
+  std::string failure;                // machinery failure details, for logs only
+  Limits limits;                      // effective limits used
   double wall_seconds = 0;
   std::size_t stdout_bytes = 0, stderr_bytes = 0;
   bool stdout_truncated = false, stderr_truncated = false;
@@ -44,7 +44,7 @@ struct ExecutionReport {
 
 // One confinement layer's state, as health and --self-test report it.
 struct LayerState {
-  std::string name;    // e.g. "landlock"
+  std::string name;  // e.g. "landlock"
   bool active = false;
   std::string detail;  // e.g. "ABI 7", "not available: the kernel has no AppArmor"
 };
@@ -85,18 +85,18 @@ class Executor {
   Config config_;
   int slot_ = 0;
   bool confine_ = true;
-  bool user_namespace_ = false;            // service unprivileged: a user ns per run
-  std::optional<uid_t> sandbox_uid_;       // service root: base + slot
+  bool user_namespace_ = false;       // service unprivileged: a user ns per run
+  std::optional<uid_t> sandbox_uid_;  // service root: base + slot
   std::optional<gid_t> sandbox_gid_;
-  std::string interpreter_realpath_;       // the binary python_bin resolves to
+  std::string interpreter_realpath_;            // the binary python_bin resolves to
   std::vector<std::string> interpreter_roots_;  // read-only dirs the interpreter needs
-  std::string staging_root_;               // mountpoint of each run's new root
-  std::string exec_lock_;                  // libcodejail-execlock.so (preloaded)
-  std::vector<std::string> etc_files_;     // the /etc files the interpreter may read
+  std::string staging_root_;                    // mountpoint of each run's new root
+  std::string exec_lock_;                       // libcodejail-execlock.so (preloaded)
+  std::vector<std::string> etc_files_;          // the /etc files the interpreter may read
   SeccompProgram seccomp_;
   CgroupManager cgroups_;
-  std::string apparmor_profile_;           // empty: AppArmor not used
-  std::string apparmor_reason_;            // why not
+  std::string apparmor_profile_;  // empty: AppArmor not used
+  std::string apparmor_reason_;   // why not
   int landlock_abi_ = 0;
   bool defer_cleanup_ = false;
   std::optional<SandboxDir> pending_dir_;  // the last run's, until finish_cleanup()

@@ -9,15 +9,15 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <set>
 
 namespace cjs::jail {
 namespace {
 
-constexpr std::array<const char*, 6> kTopLevelLinks = {"/bin", "/sbin", "/lib", "/lib32",
-                                                      "/lib64", "/libx32"};
+constexpr std::array<const char*, 6> kTopLevelLinks = {"/bin",   "/sbin",  "/lib",
+                                                       "/lib32", "/lib64", "/libx32"};
 constexpr std::array<const char*, 5> kDevices = {"/dev/null", "/dev/zero", "/dev/full",
                                                  "/dev/random", "/dev/urandom"};
 
@@ -51,8 +51,7 @@ unsigned long inherited_flags(const char* path) {
 struct MountAttr {
   std::uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
-constexpr std::uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4,
-                        kAttrNoexec = 0x8;
+constexpr std::uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
 constexpr unsigned kAtRecursive = 0x8000;
 
 // Applies the flags to the bind AND every mount below it (a plain remount
@@ -76,8 +75,7 @@ int bind(const MountStep& step, unsigned long remount_flags) {
   }
   int err = set_recursive(step.target, remount_flags);
   if (err != ENOSYS) return err;
-  unsigned long flags =
-      MS_REMOUNT | MS_BIND | remount_flags | inherited_flags(step.target.c_str());
+  unsigned long flags = MS_REMOUNT | MS_BIND | remount_flags | inherited_flags(step.target.c_str());
   if (mount(nullptr, step.target.c_str(), nullptr, flags, nullptr) != 0) return errno;
   return 0;
 }
@@ -112,8 +110,8 @@ int run_step(const MountStep& step) {
       }
       return 0;
     case MountStep::kProc:
-      if (mount("proc", step.target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                nullptr) != 0) {
+      if (mount("proc", step.target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
+          0) {
         return errno;
       }
       return 0;
@@ -137,9 +135,8 @@ MountPlan plan_mount_view(const MountViewInputs& in) {
     char target[PATH_MAX];
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n > 0) {
-      plan.steps.push_back(
-          {MountStep::kSymlink, std::string(target, static_cast<std::size_t>(n)),
-           in.staging_root + link, "", 0});
+      plan.steps.push_back({MountStep::kSymlink, std::string(target, static_cast<std::size_t>(n)),
+                            in.staging_root + link, "", 0});
       made.insert(link);
     } else {
       struct stat st {};
@@ -173,11 +170,11 @@ MountPlan plan_mount_view(const MountViewInputs& in) {
                         in.staging_root + in.view_sandbox_dir, "", 0});
   // nr_inodes bounds inode exhaustion as size bounds bytes.
   std::size_t inodes = std::max<std::size_t>(1024, in.tmp_size_bytes / 1024);
-  plan.steps.push_back({MountStep::kTmpfs, "", in.staging_root + in.view_sandbox_dir + "/tmp",
-                        "size=" + std::to_string(in.tmp_size_bytes) +
-                            ",nr_inodes=" + std::to_string(inodes) + ",mode=0700,uid=" +
-                            std::to_string(in.tmp_uid) + ",gid=" + std::to_string(in.tmp_gid),
-                        kTmpfsFlags});
+  plan.steps.push_back(
+      {MountStep::kTmpfs, "", in.staging_root + in.view_sandbox_dir + "/tmp",
+       "size=" + std::to_string(in.tmp_size_bytes) + ",nr_inodes=" + std::to_string(inodes) +
+           ",mode=0700,uid=" + std::to_string(in.tmp_uid) + ",gid=" + std::to_string(in.tmp_gid),
+       kTmpfsFlags});
   // Last, so that no tmpfs mounted above (e.g. /tmp) can hide them.
   for (const auto& file : in.read_only_files) {
     std::string parent = file.substr(0, file.rfind('/'));

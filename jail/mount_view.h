@@ -26,14 +26,14 @@ namespace cjs::jail {
 
 struct MountStep {
   enum Kind {
-    kMkdir,        // mkdir target
-    kSymlink,      // symlink source -> target
-    kBindReadOnly, // bind source at target, then read-only/nosuid/nodev
+    kMkdir,             // mkdir target
+    kSymlink,           // symlink source -> target
+    kBindReadOnly,      // bind source at target, then read-only/nosuid/nodev
     kBindFileReadOnly,  // create an empty file at target, bind the file source there, read-only
-    kBindDevice,   // create empty file at target, bind the device node source there
-    kBindWritable, // bind source at target, nosuid/nodev/noexec, writable
-    kTmpfs,        // mount a tmpfs at target with options `data`
-    kProc,         // mount procfs at target
+    kBindDevice,        // create empty file at target, bind the device node source there
+    kBindWritable,      // bind source at target, nosuid/nodev/noexec, writable
+    kTmpfs,             // mount a tmpfs at target with options `data`
+    kProc,              // mount procfs at target
   };
   Kind kind;
   std::string source;
@@ -48,13 +48,13 @@ struct MountPlan {
 };
 
 struct MountViewInputs {
-  std::string staging_root;                // e.g. /tmp/.codejail-root
-  std::vector<std::string> read_only_dirs; // host dirs shown read-only at the same path
+  std::string staging_root;                  // e.g. /tmp/.codejail-root
+  std::vector<std::string> read_only_dirs;   // host dirs shown read-only at the same path
   std::vector<std::string> read_only_files;  // host files shown read-only at the same path
-  std::string host_sandbox_dir;            // e.g. /tmp/codejail-abcd1234 or /var/lib/.../codejail-abcd1234
-  std::string view_sandbox_dir;            // /tmp/codejail-abcd1234
+  std::string host_sandbox_dir;  // e.g. /tmp/codejail-abcd1234 or /var/lib/.../codejail-abcd1234
+  std::string view_sandbox_dir;  // /tmp/codejail-abcd1234
   std::size_t tmp_size_bytes = 16u << 20;
-  uid_t tmp_uid = 0;                       // owner of tmp/ as seen from inside
+  uid_t tmp_uid = 0;  // owner of tmp/ as seen from inside
   gid_t tmp_gid = 0;
 };
 

@@ -67,9 +67,9 @@ ProbeResult probe_functionality(Executor& executor) {
     result.reason = run.emsg;
     return result;
   }
-  const json::Value* x =
-      run.globals && run.globals->is_object() ? json::find_member(run.globals->as_object(), "x")
-                                              : nullptr;
+  const json::Value* x = run.globals && run.globals->is_object()
+                             ? json::find_member(run.globals->as_object(), "x")
+                             : nullptr;
   result.passed = x != nullptr && x->is_number() && x->as_number().text == "17";
   if (!result.passed) result.reason = "x is not 17 after x = x + 1";
   return result;

@@ -11,7 +11,7 @@
 namespace cjs::jail {
 
 struct ProbeResult {
-  std::string name;    // functionality, disk, exec, network, egress, apparmor
+  std::string name;  // functionality, disk, exec, network, egress, apparmor
   bool passed = false;
   std::string reason;  // why it failed (empty when passed)
 };

@@ -122,7 +122,8 @@ bool drain(int fd, CapturedStream& stream, std::size_t cap) {
     if (n > 0) {
       auto got = static_cast<std::size_t>(n);
       stream.total_bytes += got;
-      if (stream.data.size() < cap) stream.data.append(buf, std::min(got, cap - stream.data.size()));
+      if (stream.data.size() < cap)
+        stream.data.append(buf, std::min(got, cap - stream.data.size()));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -197,8 +198,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   // The keeper is pid 1 of the run's namespaces. Raw clone: it behaves like
   // fork (the child continues here on a copy of our stack).
   const unsigned long flags = plan.confine ? plan.clone_flags : 0;
-  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr,
-                                         nullptr));
+  pid_t pid =
+      static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) {
     result.failure = std::string("clone: ") + std::strerror(errno);
     return result;
@@ -270,7 +271,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
           in.write_end.reset();  // the code closed stdin: fine
           continue;
         }
-        ssize_t n = write(p.fd, stdin_data.data() + stdin_written, stdin_data.size() - stdin_written);
+        ssize_t n =
+            write(p.fd, stdin_data.data() + stdin_written, stdin_data.size() - stdin_written);
         if (n > 0) stdin_written += static_cast<std::size_t>(n);
         if ((n < 0 && errno != EAGAIN && errno != EINTR) || stdin_written == stdin_data.size()) {
           in.write_end.reset();

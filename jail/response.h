@@ -24,8 +24,7 @@ std::string error_response(const json::Value& input_globals, std::string_view em
 
 // {"globals_dict": input.update(sandbox_globals)}: input keys keep their order
 // (and values unless replaced); new keys follow in the sandbox's order.
-std::string success_response(const json::Value& input_globals,
-                             const json::Object& sandbox_globals);
+std::string success_response(const json::Value& input_globals, const json::Object& sandbox_globals);
 
 // What an execution's stdout means when the interpreter exited 0: the
 // sandbox's globals, or nothing when it is not a JSON object ("corrupted").

@@ -16,8 +16,7 @@ void prepare_runner_process() {
   }
   EgressLock lock = restrict_own_network();
   if (!lock.landlock && !lock.seccomp) {
-    log::warning("cannot forbid outbound connections for this process",
-                 {{"detail", lock.detail}});
+    log::warning("cannot forbid outbound connections for this process", {{"detail", lock.detail}});
   }
 }
 

@@ -134,8 +134,7 @@ void SandboxDir::write_file(std::string_view file_name, std::string_view content
   int dir_fd = openat(root_fd_, name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir_fd < 0) throw_errno("open " + host_path_);
   std::string name(file_name);
-  int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+  int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   int saved = errno;
   close(dir_fd);
   if (fd < 0) {

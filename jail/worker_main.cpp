@@ -32,8 +32,8 @@
 #include "common/payload.h"
 #include "common/worker_protocol.h"
 #include "jail/executor.h"
-#include "jail/runner_process.h"
 #include "jail/probes.h"
+#include "jail/runner_process.h"
 #include "jail/stale_cleanup.h"
 
 namespace {
@@ -57,7 +57,8 @@ struct Options {
 long number(const char* text, long lo, long hi, const char* flag) {
   char* end = nullptr;
   long v = std::strtol(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || v < lo || v > hi) usage(std::string("bad value for ") + flag);
+  if (*text == '\0' || *end != '\0' || v < lo || v > hi)
+    usage(std::string("bad value for ") + flag);
   return v;
 }
 
@@ -115,12 +116,12 @@ int print_probes(cjs::jail::Executor& executor) {
   cjs::jail::ProbeReport report = cjs::jail::run_startup_probes(executor);
   cjs::json::Array probes, layers;
   for (const auto& p : report.probes) {
-    probes.emplace_back(cjs::json::Object{{"name", p.name}, {"passed", p.passed},
-                                          {"reason", p.reason}});
+    probes.emplace_back(
+        cjs::json::Object{{"name", p.name}, {"passed", p.passed}, {"reason", p.reason}});
   }
   for (const auto& l : executor.layer_states()) {
-    layers.emplace_back(cjs::json::Object{{"name", l.name}, {"active", l.active},
-                                          {"detail", l.detail}});
+    layers.emplace_back(
+        cjs::json::Object{{"name", l.name}, {"active", l.active}, {"detail", l.detail}});
   }
   cjs::json::Object out{{"probes", std::move(probes)}, {"layers", std::move(layers)}};
   std::cout << cjs::json::render_api(cjs::json::Value(std::move(out))) << "\n";
@@ -253,8 +254,9 @@ int main(int argc, char** argv) {
     }
     return 0;  // recycled: the supervisor starts a fresh worker
   } catch (const std::exception& e) {
-    cjs::log::error("worker cannot start", {{"error", std::string(e.what())},
-                                             {"slot", cjs::log::number(static_cast<long long>(options.slot))}});
+    cjs::log::error("worker cannot start",
+                    {{"error", std::string(e.what())},
+                     {"slot", cjs::log::number(static_cast<long long>(options.slot))}});
     return 3;
   }
 }

@@ -22,8 +22,8 @@ struct ProbeOutcome {
 
 struct AcceptorSetup {
   Config config;
-  int listen_fd = -1;   // bound and listening TCP socket
-  int control_fd = -1;  // from the supervisor (control_channel.h)
+  int listen_fd = -1;                // bound and listening TCP socket
+  int control_fd = -1;               // from the supervisor (control_channel.h)
   std::vector<ProbeOutcome> probes;  // the workers' startup probes
   std::optional<uid_t> run_as_uid;   // drop to these when started as root
   std::optional<gid_t> run_as_gid;

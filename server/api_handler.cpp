@@ -31,9 +31,7 @@ ApiResponse detail(int status, std::string_view text) {
   return json_response(status, "{\"detail\":" + json::quote_api(text) + "}");
 }
 
-std::string path_of(const std::string& target) {
-  return target.substr(0, target.find('?'));
-}
+std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
 
 // What a code-exec log line needs, kept while the request waits and runs
 // instead of the request or its parsed payload.
@@ -256,51 +254,51 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   }
   work.log_code = config_.log_code;
 
-  pool_.submit(std::move(work), [this, info = std::move(info), started,
-                                 respond](PoolOutcome outcome) {
-    ApiResponse r;
-    std::string exec_status;
-    try {
-      switch (outcome.kind) {
-        case PoolOutcome::kAnswered:
-          r = json_response(200, std::move(outcome.response.body));
-          exec_status = outcome.response.telemetry_status;
-          break;
-        case PoolOutcome::kWorkerDied:
-          // Never a hang or a reset: the documented machinery-failure answer.
-          r = json_response(200, machinery_failure_body(outcome.payload_text));
-          exec_status = "executed.error";
-          break;
-        case PoolOutcome::kQueueFull:
-        case PoolOutcome::kQueueTimeout:
-          metrics_.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
-                                                                           : "queue_timeout");
-          r = json_response(503, error_body("Codejail service is overloaded; retry later"));
-          r.headers.emplace_back("Retry-After", "1");
-          exec_status = "overloaded";
-          break;
-        case PoolOutcome::kNoMemory:
+  pool_.submit(
+      std::move(work), [this, info = std::move(info), started, respond](PoolOutcome outcome) {
+        ApiResponse r;
+        std::string exec_status;
+        try {
+          switch (outcome.kind) {
+            case PoolOutcome::kAnswered:
+              r = json_response(200, std::move(outcome.response.body));
+              exec_status = outcome.response.telemetry_status;
+              break;
+            case PoolOutcome::kWorkerDied:
+              // Never a hang or a reset: the documented machinery-failure answer.
+              r = json_response(200, machinery_failure_body(outcome.payload_text));
+              exec_status = "executed.error";
+              break;
+            case PoolOutcome::kQueueFull:
+            case PoolOutcome::kQueueTimeout:
+              metrics_.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
+                                                                               : "queue_timeout");
+              r = json_response(503, error_body("Codejail service is overloaded; retry later"));
+              r.headers.emplace_back("Retry-After", "1");
+              exec_status = "overloaded";
+              break;
+            case PoolOutcome::kNoMemory:
+              metrics_.record_rejected("out_of_memory");
+              r = out_of_memory();
+              exec_status = "overloaded";
+              break;
+          }
+        } catch (const std::bad_alloc&) {
           metrics_.record_rejected("out_of_memory");
           r = out_of_memory();
           exec_status = "overloaded";
-          break;
-      }
-    } catch (const std::bad_alloc&) {
-      metrics_.record_rejected("out_of_memory");
-      r = out_of_memory();
-      exec_status = "overloaded";
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    try {
-      metrics_.record_request(exec_status, seconds);
-      log_request(info, r.status, exec_status, seconds, r.body.size(),
-                  outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
-                  outcome.queue_seconds);
-    } catch (const std::bad_alloc&) {
-      // The answer matters more than its log line.
-    }
-    respond(std::move(r));
-  });
+        }
+        const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        try {
+          metrics_.record_request(exec_status, seconds);
+          log_request(info, r.status, exec_status, seconds, r.body.size(),
+                      outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
+                      outcome.queue_seconds);
+        } catch (const std::bad_alloc&) {
+          // The answer matters more than its log line.
+        }
+        respond(std::move(r));
+      });
 }
 
 }  // namespace cjs::server

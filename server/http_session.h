@@ -24,16 +24,16 @@ struct SessionLimits {
   std::size_t max_body_bytes = 32u << 20;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_header_fields = 100;
-  std::chrono::seconds header_timeout{10};   // slowloris: the whole header
-  std::chrono::seconds body_timeout{60};     // the whole body (32 MiB at slow links)
-  std::chrono::seconds idle_timeout{30};     // keep-alive between requests
+  std::chrono::seconds header_timeout{10};  // slowloris: the whole header
+  std::chrono::seconds body_timeout{60};    // the whole body (32 MiB at slow links)
+  std::chrono::seconds idle_timeout{30};    // keep-alive between requests
   std::chrono::seconds write_timeout{60};
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, ApiHandler& handler,
-              const SessionLimits& limits, std::function<void()> on_close);
+  HttpSession(boost::asio::ip::tcp::socket socket, ApiHandler& handler, const SessionLimits& limits,
+              std::function<void()> on_close);
   ~HttpSession();
   void start();
   // Drain: finish the current exchange, then close instead of keeping alive.
@@ -67,7 +67,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   bool stopping_ = false;
   bool busy_ = false;
-  bool linger_ = false;            // close with linger_close() after the answer
+  bool linger_ = false;  // close with linger_close() after the answer
   std::size_t discarded_ = 0;
   // Only a lingering close needs it; most sessions never allocate it.
   std::unique_ptr<char[]> discard_buffer_;

@@ -146,9 +146,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.worker_binary = worker_binary;
-  cjs::log::info("starting", {{"version", CJS_VERSION},
-                              {"config", options.config.source},
-                              {"bind", options.config.bind},
-                              {"workers", cjs::log::number(static_cast<long long>(options.config.workers))}});
+  cjs::log::info("starting",
+                 {{"version", CJS_VERSION},
+                  {"config", options.config.source},
+                  {"bind", options.config.bind},
+                  {"workers", cjs::log::number(static_cast<long long>(options.config.workers))}});
   return cjs::server::run_supervisor(std::move(options));
 }

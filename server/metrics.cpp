@@ -63,8 +63,8 @@ std::string Metrics::render() const {
   out += "# HELP codejail_rejected_total Requests refused before execution, by reason.\n";
   out += "# TYPE codejail_rejected_total counter\n";
   for (const auto& [reason, count] : rejected_) {
-    out += "codejail_rejected_total{reason=\"" + label(reason) + "\"} " + std::to_string(count) +
-           "\n";
+    out +=
+        "codejail_rejected_total{reason=\"" + label(reason) + "\"} " + std::to_string(count) + "\n";
   }
   out += "# HELP codejail_queue_depth Requests waiting for a worker.\n";
   out += "# TYPE codejail_queue_depth gauge\ncodejail_queue_depth " + std::to_string(queue_depth_) +
@@ -83,8 +83,8 @@ std::string Metrics::render() const {
   out += "# HELP codejail_startup_probe_passed Startup confinement probes (1 passed, 0 failed).\n";
   out += "# TYPE codejail_startup_probe_passed gauge\n";
   for (const auto& [name, passed] : probes_) {
-    out += "codejail_startup_probe_passed{probe=\"" + label(name) + "\"} " +
-           (passed ? "1" : "0") + "\n";
+    out += "codejail_startup_probe_passed{probe=\"" + label(name) + "\"} " + (passed ? "1" : "0") +
+           "\n";
   }
   return out;
 }

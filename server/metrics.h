@@ -28,7 +28,7 @@ class Metrics {
   std::string render() const;
 
  private:
-  static constexpr std::array<double, 12> kBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+  static constexpr std::array<double, 12> kBuckets = {0.01, 0.025, 0.05, 0.1,  0.25, 0.5,
                                                       1.0,  2.5,   5.0,  10.0, 30.0, 60.0};
   std::map<std::string, std::uint64_t> exec_status_;
   std::map<int, std::uint64_t> http_responses_;

@@ -104,8 +104,9 @@ std::vector<ProbeOutcome> run_probes(const std::string& worker_binary, const std
                                 ? json::find_member(parsed.value->as_object(), "probes")
                                 : nullptr;
   if (list == nullptr || !list->is_array()) {
-    probes.push_back({"startup", false, "the probe run failed (worker exit status " +
-                                            std::to_string(WEXITSTATUS(status)) + ")"});
+    probes.push_back(
+        {"startup", false,
+         "the probe run failed (worker exit status " + std::to_string(WEXITSTATUS(status)) + ")"});
     return probes;
   }
   for (const auto& item : list->as_array()) {
@@ -347,7 +348,8 @@ class Supervisor {
       if (pid == acceptor_pid_) {
         acceptor_pid_ = 0;
         if (!draining_) {
-          log::error("the acceptor exited unexpectedly", {{"status", log::number(static_cast<long long>(status))}});
+          log::error("the acceptor exited unexpectedly",
+                     {{"status", log::number(static_cast<long long>(status))}});
           bool probes_failed = WIFEXITED(status) && WEXITSTATUS(status) == kExitProbesFailed;
           exit_status = probes_failed ? kExitProbesFailed : 1;
         }
@@ -401,8 +403,10 @@ class Supervisor {
       // it must pass the same confinement probes as at startup.
       for (const auto& probe : run_probes(options_.worker_binary, text.str())) {
         if (!probe.passed) {
-          log::error("SIGHUP: startup check '" + probe.name + "' fails with the new "
-                     "configuration (" + probe.reason + "); keeping the previous one");
+          log::error("SIGHUP: startup check '" + probe.name +
+                     "' fails with the new "
+                     "configuration (" +
+                     probe.reason + "); keeping the previous one");
           return;
         }
       }

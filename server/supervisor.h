@@ -14,9 +14,9 @@ namespace cjs::server {
 
 struct SupervisorOptions {
   Config config;
-  std::string config_yaml;     // the text `config` was parsed from, handed to workers
-  std::string config_path;     // re-read on SIGHUP ("" for the embedded default)
-  std::string worker_binary;   // path of codejail-worker
+  std::string config_yaml;                // the text `config` was parsed from, handed to workers
+  std::string config_path;                // re-read on SIGHUP ("" for the embedded default)
+  std::string worker_binary;              // path of codejail-worker
   std::string service_user = "codejail";  // the acceptor's account when started as root
 };
 

@@ -176,8 +176,8 @@ void WorkerPool::on_frame(const std::shared_ptr<Worker>& worker, protocol::Frame
     }
     return;
   }
-  auto response = kind == protocol::FrameKind::kResponse ? protocol::decode_response(body)
-                                                         : std::nullopt;
+  auto response =
+      kind == protocol::FrameKind::kResponse ? protocol::decode_response(body) : std::nullopt;
   if (!response || !worker->current || response->id != worker->current->request.id) {
     drop(worker, "unexpected frame");
     return;

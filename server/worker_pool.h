@@ -22,11 +22,11 @@ namespace cjs::server {
 
 struct PoolOutcome {
   enum Kind {
-    kAnswered,     // `response` holds the worker's answer
-    kWorkerDied,   // the worker went away mid-request
-    kQueueFull,    // every worker busy and the queue full
-    kQueueTimeout, // waited longer than the queue timeout
-    kNoMemory,     // the request could not be sent (allocation failed)
+    kAnswered,      // `response` holds the worker's answer
+    kWorkerDied,    // the worker went away mid-request
+    kQueueFull,     // every worker busy and the queue full
+    kQueueTimeout,  // waited longer than the queue timeout
+    kNoMemory,      // the request could not be sent (allocation failed)
   };
   Kind kind = kAnswered;
   protocol::Response response;
@@ -76,8 +76,8 @@ class WorkerPool {
     boost::asio::local::stream_protocol::socket socket;
     protocol::FrameReader reader;
     std::vector<char> buffer = std::vector<char>(64 * 1024);
-    bool ready = false;    // hello received
-    bool retiring = false; // sent its last answer; only its EOF is expected
+    bool ready = false;     // hello received
+    bool retiring = false;  // sent its last answer; only its EOF is expected
     std::int32_t slot = -1, pid = 0;
     std::chrono::milliseconds answer_deadline{0};  // from the hello; 0: none
     boost::asio::steady_timer answer_timer{socket.get_executor()};
@@ -93,8 +93,7 @@ class WorkerPool {
   void finish(const std::shared_ptr<Pending>& pending, PoolOutcome outcome);
   void start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending);
   void read_more(const std::shared_ptr<Worker>& worker);
-  void on_frame(const std::shared_ptr<Worker>& worker, protocol::FrameKind kind,
-                std::string& body);
+  void on_frame(const std::shared_ptr<Worker>& worker, protocol::FrameKind kind, std::string& body);
   void drop(const std::shared_ptr<Worker>& worker, const char* why);
   void update_gauges();
 

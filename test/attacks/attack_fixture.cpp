@@ -86,8 +86,9 @@ void require_isolated_network() {
   for (const auto& n : names) joined += (joined.empty() ? "" : ", ") + n;
   INFO("network interfaces of this process: " << joined);
   if (names.empty() || names.size() != 1 || names[0] != "lo") {
-    FAIL("refusing to run attacks outside an isolated network namespace: run inside "
-         "`unshare --net -- bash -c 'ip link set lo up && ...'`");
+    FAIL(
+        "refusing to run attacks outside an isolated network namespace: run inside "
+        "`unshare --net -- bash -c 'ip link set lo up && ...'`");
   }
 }
 
@@ -111,8 +112,7 @@ Outcome run(jail::Executor& executor, std::string_view code, std::string_view gl
   Outcome outcome;
   const auto start = std::chrono::steady_clock::now();
   outcome.report = executor.execute(payload, args.files);
-  outcome.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return outcome;
 }
 
@@ -199,18 +199,19 @@ const std::string kPyAttempt =
     "        return type(e).__name__ + ': ' + str(e)\n"
     "    return 'ok'\n";
 
-const std::string kPySyscall = kPyAttempt +
-                               "import ctypes as _ct, errno as _errno\n"
-                               "_libc = _ct.CDLL(None, use_errno=True)\n"
-                               "_libc.syscall.restype = _ct.c_long\n"
-                               "def sc(nr, *args):\n"
-                               "    conv = [_ct.c_long(a) if isinstance(a, int) else a for a in args]\n"
-                               "    _ct.set_errno(0)\n"
-                               "    r = _libc.syscall(_ct.c_long(nr), *conv)\n"
-                               "    if r == -1:\n"
-                               "        e = _ct.get_errno()\n"
-                               "        return _errno.errorcode.get(e, str(e))\n"
-                               "    return 'ok'\n";
+const std::string kPySyscall =
+    kPyAttempt +
+    "import ctypes as _ct, errno as _errno\n"
+    "_libc = _ct.CDLL(None, use_errno=True)\n"
+    "_libc.syscall.restype = _ct.c_long\n"
+    "def sc(nr, *args):\n"
+    "    conv = [_ct.c_long(a) if isinstance(a, int) else a for a in args]\n"
+    "    _ct.set_errno(0)\n"
+    "    r = _libc.syscall(_ct.c_long(nr), *conv)\n"
+    "    if r == -1:\n"
+    "        e = _ct.get_errno()\n"
+    "        return _errno.errorcode.get(e, str(e))\n"
+    "    return 'ok'\n";
 
 std::string py_str(std::string_view text) {
   std::string out = "'";

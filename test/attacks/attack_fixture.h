@@ -83,8 +83,8 @@ jail::Executor make_executor(const Config& config, int slot);
 // ------------------------------------------------------------------ runs ---
 
 struct RunArgs {
-  std::vector<std::string> python_path;       // payload "python_path"
-  std::vector<jail::UploadedFile> files;      // uploaded files
+  std::vector<std::string> python_path;   // payload "python_path"
+  std::vector<jail::UploadedFile> files;  // uploaded files
   std::optional<std::string> limit_overrides_context;
 };
 

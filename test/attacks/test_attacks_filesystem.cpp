@@ -75,7 +75,8 @@ TEST_CASE("17: reading host files and the service config is denied", "[attack][d
                                   "passwd = attempt(read, '/etc/passwd')\n"
                                   "shadow = attempt(read, '/etc/shadow')\n"
                                   "init_cmdline = attempt(read, '/proc/1/cmdline')\n"
-                                  "config = attempt(read, " + py_str(config_path) + ")\n");
+                                  "config = attempt(read, " +
+                                  py_str(config_path) + ")\n");
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "hosts") == std::string(kDenied) + "'/etc/hosts'");
   CHECK(global_str(out.body(), "passwd") == std::string(kDenied) + "'/etc/passwd'");
@@ -122,14 +123,26 @@ TEST_CASE("19: writing outside tmp/ is denied", "[attack][deny]") {
                                   "def write(path):\n"
                                   "    with open(path, 'w') as f:\n"
                                   "        f.write('x')\n"
-                                  "tmp = attempt(write, " + py_str(in_tmp) + ")\n"
-                                  "parent = attempt(write, '../" + in_parent + "')\n"
-                                  "usr = attempt(write, " + py_str(in_usr) + ")\n"
-                                  "venv = attempt(write, " + py_str(venv) + ")\n"
-                                  "etc = attempt(write, " + py_str(in_etc) + ")\n"
+                                  "tmp = attempt(write, " +
+                                  py_str(in_tmp) +
+                                  ")\n"
+                                  "parent = attempt(write, '../" +
+                                  in_parent +
+                                  "')\n"
+                                  "usr = attempt(write, " +
+                                  py_str(in_usr) +
+                                  ")\n"
+                                  "venv = attempt(write, " +
+                                  py_str(venv) +
+                                  ")\n"
+                                  "etc = attempt(write, " +
+                                  py_str(in_etc) +
+                                  ")\n"
                                   "own = attempt(write, 'x')\n"
                                   "wrapper = attempt(write, 'jailed_code')\n"
-                                  "mkdir = attempt(os.mkdir, '/tmp/cjs-attack-" + token + "-c')\n"
+                                  "mkdir = attempt(os.mkdir, '/tmp/cjs-attack-" +
+                                  token +
+                                  "-c')\n"
                                   "scratch = attempt(write, 'tmp/x')\n");
   ::rmdir(("/tmp/cjs-attack-" + token + "-c").c_str());
   INFO("body: " << out.body());
@@ -152,7 +165,8 @@ TEST_CASE("19: writing outside tmp/ is denied", "[attack][deny]") {
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("20: files left in tmp/ or /dev/shm or /tmp are invisible to the next run", "[attack][deny]") {
+TEST_CASE("20: files left in tmp/ or /dev/shm or /tmp are invisible to the next run",
+          "[attack][deny]") {
   const std::string name = "cjs-attack-" + random_token(10);
   RemoveOnExit cleanup{{"/dev/shm/" + name, "/tmp/" + name}};
   auto executor = make_executor(attack_config(), slot_for(20));
@@ -160,25 +174,31 @@ TEST_CASE("20: files left in tmp/ or /dev/shm or /tmp are invisible to the next 
                                     "def write(path):\n"
                                     "    with open(path, 'w') as f:\n"
                                     "        f.write('secret')\n"
-                                    "tmp = attempt(write, 'tmp/" + name + "')\n"
-                                    "shm = attempt(write, '/dev/shm/" + name + "')\n"
-                                    "slash_tmp = attempt(write, '/tmp/" + name + "')\n");
+                                    "tmp = attempt(write, 'tmp/" +
+                                    name +
+                                    "')\n"
+                                    "shm = attempt(write, '/dev/shm/" +
+                                    name +
+                                    "')\n"
+                                    "slash_tmp = attempt(write, '/tmp/" +
+                                    name + "')\n");
   INFO("first: " << first.body());
   CHECK(global_str(first.body(), "tmp") == "ok");
   CHECK(global_str(first.body(), "shm") ==
         "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm/" + name + "'");
-  CHECK(global_str(first.body(), "slash_tmp") ==
-        std::string(kDenied) + "'/tmp/" + name + "'");
+  CHECK(global_str(first.body(), "slash_tmp") == std::string(kDenied) + "'/tmp/" + name + "'");
   Outcome second = run(executor,
                        "import os\n"
-                       "seen = [os.path.exists(p) for p in ('tmp/" + name + "', '/dev/shm/" + name +
-                           "', '/tmp/" + name + "')]\n"
-                       "left = os.listdir('tmp')\n");
+                       "seen = [os.path.exists(p) for p in ('tmp/" +
+                           name + "', '/dev/shm/" + name + "', '/tmp/" + name +
+                           "')]\n"
+                           "left = os.listdir('tmp')\n");
   CHECK(second.body() == R"({"globals_dict":{"seen":[false,false,false],"left":[]}})");
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("21: planted symlinks and hard links and FIFOs are never followed by cleanup", "[attack][hygiene]") {
+TEST_CASE("21: planted symlinks and hard links and FIFOs are never followed by cleanup",
+          "[attack][hygiene]") {
   ScratchDir root(0755);
   ScratchDir canary(0755);
   const std::string precious = canary.path + "/precious";
@@ -199,20 +219,26 @@ TEST_CASE("21: planted symlinks and hard links and FIFOs are never followed by c
                     "        pass\n"
                     "os.symlink('/etc/passwd', 'tmp/passwd')\n"
                     "os.symlink('/etc', 'tmp/etc')\n"
-                    "os.symlink('" + canary.path + "', 'tmp/canary')\n"
-                    "os.symlink('" + precious + "', 'tmp/precious')\n"
-                    "os.symlink('/', 'tmp/root')\n"
-                    "quiet(os.link, '/etc/hosts', 'tmp/hosts')\n"
-                    "quiet(os.link, '" + precious + "', 'tmp/hard')\n"
-                    "os.mkfifo('tmp/fifo')\n"
-                    "os.mkfifo('tmp/jailed_code')\n"
-                    "os.makedirs('tmp/a/b')\n"
-                    "os.symlink('/etc/passwd', 'tmp/a/b/l')\n"
-                    "os.mkfifo('tmp/a/b/f')\n"
-                    "os.chmod('tmp/a/b', 0)\n"
-                    "os.chmod('tmp/a', 0)\n"
-                    "os.chmod('tmp', 0)\n"
-                    "x = 1\n");
+                    "os.symlink('" +
+                        canary.path +
+                        "', 'tmp/canary')\n"
+                        "os.symlink('" +
+                        precious +
+                        "', 'tmp/precious')\n"
+                        "os.symlink('/', 'tmp/root')\n"
+                        "quiet(os.link, '/etc/hosts', 'tmp/hosts')\n"
+                        "quiet(os.link, '" +
+                        precious +
+                        "', 'tmp/hard')\n"
+                        "os.mkfifo('tmp/fifo')\n"
+                        "os.mkfifo('tmp/jailed_code')\n"
+                        "os.makedirs('tmp/a/b')\n"
+                        "os.symlink('/etc/passwd', 'tmp/a/b/l')\n"
+                        "os.mkfifo('tmp/a/b/f')\n"
+                        "os.chmod('tmp/a/b', 0)\n"
+                        "os.chmod('tmp/a', 0)\n"
+                        "os.chmod('tmp', 0)\n"
+                        "x = 1\n");
   CHECK(out.body() == R"({"globals_dict":{"x":1}})");
   CHECK(root.leftovers().empty());
   check_unchanged("/etc/passwd", passwd_before);
@@ -224,12 +250,20 @@ TEST_CASE("21: planted symlinks and hard links and FIFOs are never followed by c
   CHECK(root.leftovers().empty());
 }
 
-TEST_CASE("22: upload names with slashes or dots or NUL or absolute paths are refused", "[attack][hygiene]") {
+TEST_CASE("22: upload names with slashes or dots or NUL or absolute paths are refused",
+          "[attack][hygiene]") {
   const std::string payload = R"({"code":"x = 1","globals_dict":{}})";
   const std::vector<std::string> bad_names = {
-      "../python_lib.zip",   "a/python_lib.zip", "/etc/passwd", "/python_lib.zip",
-      "python_lib.zip/",     "..",               ".",           "",
-      std::string("python_lib.zip\0", 15),       std::string("python_lib.zip\0/../x", 20),
+      "../python_lib.zip",
+      "a/python_lib.zip",
+      "/etc/passwd",
+      "/python_lib.zip",
+      "python_lib.zip/",
+      "..",
+      ".",
+      "",
+      std::string("python_lib.zip\0", 15),
+      std::string("python_lib.zip\0/../x", 20),
       "python_lib.zip/../python_lib.zip",
   };
   for (const auto& name : bad_names) {
@@ -249,9 +283,9 @@ TEST_CASE("22: upload names with slashes or dots or NUL or absolute paths are re
   CHECK(path_check.error.message == "Only allowed entry in 'python_path' is 'python_lib.zip'");
 
   // Below the payload check, the sandbox dir refuses them too.
-  for (const auto& name : {std::string("../x"), std::string("a/b"), std::string("/etc/x"),
-                           std::string(".."), std::string("."), std::string(""),
-                           std::string("x\0y", 3)}) {
+  for (const auto& name :
+       {std::string("../x"), std::string("a/b"), std::string("/etc/x"), std::string(".."),
+        std::string("."), std::string(""), std::string("x\0y", 3)}) {
     INFO("name: " << name);
     CHECK_FALSE(cjs::jail::is_safe_file_name(name));
   }
@@ -293,20 +327,21 @@ TEST_CASE("22: upload names with slashes or dots or NUL or absolute paths are re
 TEST_CASE("23: /proc of pid 1 and of the service is out of reach", "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(23));
   const std::string service = std::to_string(getpid());
-  Outcome out = run(executor, kPyAttempt +
-                                  "import os\n"
-                                  "def read(path):\n"
-                                  "    with open(path, 'rb') as f:\n"
-                                  "        f.read()\n"
-                                  "environ = attempt(read, '/proc/1/environ')\n"
-                                  "cmdline = attempt(read, '/proc/1/cmdline')\n"
-                                  "fds = attempt(os.listdir, '/proc/1/fd')\n"
-                                  "mountinfo = attempt(read, '/proc/1/mountinfo')\n"
-                                  "self_mountinfo = attempt(read, '/proc/self/mountinfo')\n"
-                                  "self_environ = attempt(read, '/proc/self/environ')\n"
-                                  "service_cmdline = attempt(read, '/proc/%d/cmdline' % service)\n"
-                                  "service_fds = attempt(os.listdir, '/proc/%d/fd' % service)\n",
-                      R"({"service": )" + service + "}");
+  Outcome out = run(executor,
+                    kPyAttempt +
+                        "import os\n"
+                        "def read(path):\n"
+                        "    with open(path, 'rb') as f:\n"
+                        "        f.read()\n"
+                        "environ = attempt(read, '/proc/1/environ')\n"
+                        "cmdline = attempt(read, '/proc/1/cmdline')\n"
+                        "fds = attempt(os.listdir, '/proc/1/fd')\n"
+                        "mountinfo = attempt(read, '/proc/1/mountinfo')\n"
+                        "self_mountinfo = attempt(read, '/proc/self/mountinfo')\n"
+                        "self_environ = attempt(read, '/proc/self/environ')\n"
+                        "service_cmdline = attempt(read, '/proc/%d/cmdline' % service)\n"
+                        "service_fds = attempt(os.listdir, '/proc/%d/fd' % service)\n",
+                    R"({"service": )" + service + "}");
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "environ") == std::string(kDenied) + "'/proc/1/environ'");
   CHECK(global_str(out.body(), "cmdline") == std::string(kDenied) + "'/proc/1/cmdline'");

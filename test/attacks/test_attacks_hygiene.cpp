@@ -58,8 +58,9 @@ TEST_CASE("37: the service's environment does not leak into the sandbox", "[atta
   CHECK(global(out.body(), "leak") == "false");
   CHECK(global(out.body(), "values") == "[]");
   // Only the sandbox's own variables; none inherited from the service.
-  const std::set<std::string> allowed = {"PATH", "TMPDIR", "HOME", "LANG", "LC_ALL", "LC_CTYPE",
-                                         "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS"};
+  const std::set<std::string> allowed = {
+      "PATH",   "TMPDIR",   "HOME",         "LANG",
+      "LC_ALL", "LC_CTYPE", "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS"};
   for (const auto& key : global_strs(out.body(), "keys")) {
     INFO("sandbox variable " << key);
     CHECK(allowed.count(key) == 1);
@@ -107,20 +108,21 @@ TEST_CASE("39: SysV shared memory and semaphores and queues do not cross runs", 
   auto executor = make_executor(attack_config(), slot_for(39));
   const std::string globals =
       R"({"key": )" + std::to_string(key) + R"(, "host_key": )" + std::to_string(host_key) + "}";
-  Outcome first = run(executor, kPySyscall +
-                                    "IPC_CREAT = 0o1000\n"
-                                    "created = [sc(29, key, 4096, IPC_CREAT | 0o666),\n"   // shmget
-                                    "           sc(64, key, 1, IPC_CREAT | 0o666),\n"      // semget
-                                    "           sc(68, key, IPC_CREAT | 0o666)]\n"         // msgget
-                                    "host = sc(29, host_key, 0, 0)\n"
-                                    "del IPC_CREAT\n",
+  Outcome first = run(executor,
+                      kPySyscall +
+                          "IPC_CREAT = 0o1000\n"
+                          "created = [sc(29, key, 4096, IPC_CREAT | 0o666),\n"  // shmget
+                          "           sc(64, key, 1, IPC_CREAT | 0o666),\n"     // semget
+                          "           sc(68, key, IPC_CREAT | 0o666)]\n"        // msgget
+                          "host = sc(29, host_key, 0, 0)\n"
+                          "del IPC_CREAT\n",
                       globals);
   INFO("first: " << first.body());
   CHECK(global(first.body(), "created") == R"(["ok","ok","ok"])");
   CHECK(global_str(first.body(), "host") == "ENOENT");
-  Outcome second = run(executor, kPySyscall +
-                                     "seen = [sc(29, key, 0, 0), sc(64, key, 0, 0), sc(68, key, 0)]\n",
-                       globals);
+  Outcome second =
+      run(executor, kPySyscall + "seen = [sc(29, key, 0, 0), sc(64, key, 0, 0), sc(68, key, 0)]\n",
+          globals);
   INFO("second: " << second.body());
   CHECK(global(second.body(), "seen") == R"(["ENOENT","ENOENT","ENOENT"])");
   expect_clean_next_run(executor);
@@ -131,20 +133,22 @@ TEST_CASE("39: keyrings cannot carry data from one run to the next", "[attack][d
   auto executor = make_executor(attack_config(), slot_for(39, 1));
   const std::string globals = R"({"description": ")" + description + "\"}";
   // A sabotaged run's key expires after 5 s (KEYCTL_SET_TIMEOUT).
-  Outcome first = run(executor, kPySyscall +
-                                    "def add():\n"
-                                    "    _ct.set_errno(0)\n"
-                                    "    k = _libc.syscall(_ct.c_long(248), b'user', description.encode(),\n"
-                                    "                      b'secret', _ct.c_long(6), _ct.c_long(-4))\n"
-                                    "    if k == -1:\n"
-                                    "        return _errno.errorcode[_ct.get_errno()]\n"
-                                    "    sc(250, 15, k, 5)\n"
-                                    "    return 'ok'\n"
-                                    "added = add()\n",
+  Outcome first = run(executor,
+                      kPySyscall +
+                          "def add():\n"
+                          "    _ct.set_errno(0)\n"
+                          "    k = _libc.syscall(_ct.c_long(248), b'user', description.encode(),\n"
+                          "                      b'secret', _ct.c_long(6), _ct.c_long(-4))\n"
+                          "    if k == -1:\n"
+                          "        return _errno.errorcode[_ct.get_errno()]\n"
+                          "    sc(250, 15, k, 5)\n"
+                          "    return 'ok'\n"
+                          "added = add()\n",
                       globals);
-  Outcome second = run(executor, kPySyscall +
-                                     "found = sc(250, 10, -4, b'user', description.encode(), 0)\n",  // KEYCTL_SEARCH
-                       globals);
+  Outcome second = run(
+      executor,
+      kPySyscall + "found = sc(250, 10, -4, b'user', description.encode(), 0)\n",  // KEYCTL_SEARCH
+      globals);
   INFO("first: " << first.body());
   INFO("second: " << second.body());
   CHECK(global_str(first.body(), "added") == "EPERM");

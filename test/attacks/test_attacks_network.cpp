@@ -77,8 +77,8 @@ constexpr const char* kEacces = "PermissionError: [Errno 13] Permission denied";
 }  // namespace
 
 TEST_CASE("33: HTTP to the internet and DNS lookups fail inside the sandbox", "[attack][deny]") {
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 5; }),
-                                slot_for(33));
+  auto executor = make_executor(
+      attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 5; }), slot_for(33));
   // Only run inside the test's loopback-only namespace (make_executor checks).
   Outcome out = run(executor, kPyAttempt +
                                   "import socket, urllib.request\n"
@@ -90,10 +90,12 @@ TEST_CASE("33: HTTP to the internet and DNS lookups fail inside the sandbox", "[
                                   "dns_numeric = attempt(socket.getaddrinfo, '127.0.0.1', 80)\n"
                                   "hostname = socket.gethostname()\n");
   INFO("body: " << out.body());
-  CHECK(global_str(out.body(), "http_ip") == "URLError: <urlopen error [Errno 13] Permission denied>");
+  CHECK(global_str(out.body(), "http_ip") ==
+        "URLError: <urlopen error [Errno 13] Permission denied>");
   CHECK(global_str(out.body(), "http_name") ==
         "URLError: <urlopen error [Errno -3] Temporary failure in name resolution>");
-  CHECK(global_str(out.body(), "dns") == "gaierror: [Errno -3] Temporary failure in name resolution");
+  CHECK(global_str(out.body(), "dns") ==
+        "gaierror: [Errno -3] Temporary failure in name resolution");
   CHECK(global_str(out.body(), "dns_numeric") == "ok");
   CHECK(global_str(out.body(), "hostname") == "codejail");
   expect_clean_next_run(executor);
@@ -101,21 +103,23 @@ TEST_CASE("33: HTTP to the internet and DNS lookups fail inside the sandbox", "[
 
 TEST_CASE("34: sockets other than AF_UNIX cannot even be created", "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(34));
-  Outcome out = run(executor, kPyAttempt +
-                                  "import socket\n"
-                                  "def make(*args):\n"
-                                  "    socket.socket(*args).close()\n"
-                                  "inet_stream = attempt(make, socket.AF_INET, socket.SOCK_STREAM)\n"
-                                  "inet_dgram = attempt(make, socket.AF_INET, socket.SOCK_DGRAM)\n"
-                                  "inet6_stream = attempt(make, socket.AF_INET6, socket.SOCK_STREAM)\n"
-                                  "inet6_dgram = attempt(make, socket.AF_INET6, socket.SOCK_DGRAM)\n"
-                                  "inet_icmp = attempt(make, socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)\n"
-                                  "netlink_raw = attempt(make, socket.AF_NETLINK, socket.SOCK_RAW, 0)\n"
-                                  "packet = attempt(make, socket.AF_PACKET, socket.SOCK_RAW, 0)\n"
-                                  "vsock = attempt(make, socket.AF_VSOCK, socket.SOCK_STREAM)\n"
-                                  "pair_inet = attempt(socket.socketpair, socket.AF_INET)\n"
-                                  "unix_stream = attempt(make, socket.AF_UNIX, socket.SOCK_STREAM)\n"
-                                  "unix_pair = attempt(socket.socketpair)\n");
+  Outcome out =
+      run(executor,
+          kPyAttempt +
+              "import socket\n"
+              "def make(*args):\n"
+              "    socket.socket(*args).close()\n"
+              "inet_stream = attempt(make, socket.AF_INET, socket.SOCK_STREAM)\n"
+              "inet_dgram = attempt(make, socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "inet6_stream = attempt(make, socket.AF_INET6, socket.SOCK_STREAM)\n"
+              "inet6_dgram = attempt(make, socket.AF_INET6, socket.SOCK_DGRAM)\n"
+              "inet_icmp = attempt(make, socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)\n"
+              "netlink_raw = attempt(make, socket.AF_NETLINK, socket.SOCK_RAW, 0)\n"
+              "packet = attempt(make, socket.AF_PACKET, socket.SOCK_RAW, 0)\n"
+              "vsock = attempt(make, socket.AF_VSOCK, socket.SOCK_STREAM)\n"
+              "pair_inet = attempt(socket.socketpair, socket.AF_INET)\n"
+              "unix_stream = attempt(make, socket.AF_UNIX, socket.SOCK_STREAM)\n"
+              "unix_pair = attempt(socket.socketpair)\n");
   INFO("body: " << out.body());
   for (const char* key : {"inet_stream", "inet_dgram", "inet6_stream", "inet6_dgram", "inet_icmp",
                           "netlink_raw", "packet", "vsock", "pair_inet"}) {
@@ -131,12 +135,13 @@ TEST_CASE("35: a TCP listener on the service's loopback is unreachable", "[attac
   int port = 0;
   Listener listener = tcp_listener(port);
   auto executor = make_executor(attack_config(), slot_for(35));
-  Outcome out = run(executor, kPyAttempt +
-                                  "import socket\n"
-                                  "def connect(host):\n"
-                                  "    socket.create_connection((host, port), timeout=1).close()\n"
-                                  "v4 = attempt(connect, '127.0.0.1')\n"
-                                  "name = attempt(connect, 'localhost')\n",
+  Outcome out = run(executor,
+                    kPyAttempt +
+                        "import socket\n"
+                        "def connect(host):\n"
+                        "    socket.create_connection((host, port), timeout=1).close()\n"
+                        "v4 = attempt(connect, '127.0.0.1')\n"
+                        "name = attempt(connect, 'localhost')\n",
                     R"({"port": )" + std::to_string(port) + "}");
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "v4") == kEacces);
@@ -147,7 +152,8 @@ TEST_CASE("35: a TCP listener on the service's loopback is unreachable", "[attac
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("36: Unix sockets bind only inside tmp/ and reach nothing outside the run", "[attack][deny]") {
+TEST_CASE("36: Unix sockets bind only inside tmp/ and reach nothing outside the run",
+          "[attack][deny]") {
   const std::string token = random_token(10);
   const std::string host_path = "/tmp/cjs-attack-" + token + "-listen.sock";
   const std::string bind_path = "/tmp/cjs-attack-" + token + "-bind.sock";
@@ -166,12 +172,19 @@ TEST_CASE("36: Unix sockets bind only inside tmp/ and reach nothing outside the 
                                   "    s.connect(path)\n"
                                   "    s.close()\n"
                                   "in_tmp = attempt(bind, 'tmp/s.sock')\n"
-                                  "in_slash_tmp = attempt(bind, " + py_str(bind_path) + ")\n"
+                                  "in_slash_tmp = attempt(bind, " +
+                                  py_str(bind_path) +
+                                  ")\n"
                                   "in_sandbox_dir = attempt(bind, 's.sock')\n"
-                                  "host_socket = attempt(connect, " + py_str(host_path) + ")\n"
-                                  "abstract_service = attempt(connect, '\\0cjs-attack-" + token + "')\n"
+                                  "host_socket = attempt(connect, " +
+                                  py_str(host_path) +
+                                  ")\n"
+                                  "abstract_service = attempt(connect, '\\0cjs-attack-" +
+                                  token +
+                                  "')\n"
                                   "dgram_service = attempt(lambda: socket.socket(socket.AF_UNIX, "
-                                  "socket.SOCK_DGRAM).sendto(b'x', '\\0cjs-attack-" + token + "'))\n");
+                                  "socket.SOCK_DGRAM).sendto(b'x', '\\0cjs-attack-" +
+                                  token + "'))\n");
   const bool path_connected = path_listener.has_connection();
   const bool abstract_connected = abstract_listener.has_connection();
   ::unlink(host_path.c_str());
@@ -181,9 +194,12 @@ TEST_CASE("36: Unix sockets bind only inside tmp/ and reach nothing outside the 
   CHECK(global_str(out.body(), "in_tmp") == "ok");
   CHECK(global_str(out.body(), "in_slash_tmp") == kEacces);
   CHECK(global_str(out.body(), "in_sandbox_dir") == kEacces);
-  CHECK(global_str(out.body(), "host_socket") == "FileNotFoundError: [Errno 2] No such file or directory");
-  CHECK(global_str(out.body(), "abstract_service") == "ConnectionRefusedError: [Errno 111] Connection refused");
-  CHECK(global_str(out.body(), "dgram_service") == "ConnectionRefusedError: [Errno 111] Connection refused");
+  CHECK(global_str(out.body(), "host_socket") ==
+        "FileNotFoundError: [Errno 2] No such file or directory");
+  CHECK(global_str(out.body(), "abstract_service") ==
+        "ConnectionRefusedError: [Errno 111] Connection refused");
+  CHECK(global_str(out.body(), "dgram_service") ==
+        "ConnectionRefusedError: [Errno 111] Connection refused");
   CHECK_FALSE(path_connected);
   CHECK_FALSE(abstract_connected);
   CHECK_FALSE(bound_on_host);

@@ -67,48 +67,55 @@ struct Victim {
 
 TEST_CASE("24: executing other programs is denied", "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(24));
-  Outcome out = run(executor, kPySyscall + kRunCommand + kInChild +
-                                  "import sys\n"
-                                  "true = attempt(command, ['/usr/bin/true'])\n"
-                                  "ls = attempt(command, ['ls', '/'])\n"
-                                  "python = attempt(command, [sys.executable, '-c', 'pass'])\n"
-                                  "ps = attempt(command, ['ps'])\n"
-                                  "ldso = attempt(command, ['/lib64/ld-linux-x86-64.so.2', '/usr/bin/true'])\n"
-                                  "shell = attempt(os.system, 'true')\n"
-                                  "system = os.system('true')\n"
-                                  "def execv(path, argv):\n"
-                                  "    try:\n"
-                                  "        os.execv(path, argv)\n"
-                                  "    except OSError as e:\n"
-                                  "        return e.errno\n"
-                                  "execv_true = in_child(lambda: execv('/usr/bin/true', ['true']))\n"
-                                  "execv_ldso = in_child(lambda: execv('/lib64/ld-linux-x86-64.so.2',\n"
-                                  "                                    ['ld.so', '/usr/bin/true']))\n"
-                                  "execv_self = in_child(lambda: execv(sys.executable, ['python', '-c', 'pass']))\n"
-                                  // The interpreter's own exec descriptor is closed and
-                                  // cannot be recreated: 1023 is above RLIMIT_NOFILE.
-                                  "dup_1023 = attempt(os.dup2, 0, 1023)\n"
-                                  "argv = (_ct.c_char_p * 2)(b'true', None)\n"
-                                  "envp = (_ct.c_char_p * 1)(None)\n"
-                                  "AT_EMPTY_PATH = 0x1000\n"
-                                  "execveat_1023 = sc(322, 1023, b'', argv, envp, AT_EMPTY_PATH)\n"
-                                  "fd = os.open('/usr/bin/true', os.O_PATH)\n"
-                                  "execveat_fd = in_child(lambda: getattr(_errno, sc(322, fd, b'', argv, envp, AT_EMPTY_PATH), 0))\n"
-                                  "execveat_path = in_child(lambda: getattr(_errno, sc(322, -100, b'/usr/bin/true', argv, envp, 0), 0))\n"
-                                  // An absolute path makes execveat ignore its descriptor:
-                                  // the exec lock must refuse it anyway (ld.so would run
-                                  // any readable program).
-                                  "ld_argv = (_ct.c_char_p * 3)(b'ld.so', b'/usr/bin/true', None)\n"
-                                  "execveat_abs = in_child(lambda: getattr(_errno, sc(322, 1023, b'/lib64/ld-linux-x86-64.so.2', ld_argv, envp, AT_EMPTY_PATH), 0))\n"
-                                  "memfd = attempt(os.memfd_create, 'x')\n"
-                                  "preload_visible = 'LD_PRELOAD' in os.environ\n"
-                                  "os.close(fd)\n"
-                                  "del argv, ld_argv, envp, fd, AT_EMPTY_PATH\n");
+  Outcome out =
+      run(executor,
+          kPySyscall + kRunCommand + kInChild +
+              "import sys\n"
+              "true = attempt(command, ['/usr/bin/true'])\n"
+              "ls = attempt(command, ['ls', '/'])\n"
+              "python = attempt(command, [sys.executable, '-c', 'pass'])\n"
+              "ps = attempt(command, ['ps'])\n"
+              "ldso = attempt(command, ['/lib64/ld-linux-x86-64.so.2', '/usr/bin/true'])\n"
+              "shell = attempt(os.system, 'true')\n"
+              "system = os.system('true')\n"
+              "def execv(path, argv):\n"
+              "    try:\n"
+              "        os.execv(path, argv)\n"
+              "    except OSError as e:\n"
+              "        return e.errno\n"
+              "execv_true = in_child(lambda: execv('/usr/bin/true', ['true']))\n"
+              "execv_ldso = in_child(lambda: execv('/lib64/ld-linux-x86-64.so.2',\n"
+              "                                    ['ld.so', '/usr/bin/true']))\n"
+              "execv_self = in_child(lambda: execv(sys.executable, ['python', '-c', 'pass']))\n"
+              // The interpreter's own exec descriptor is closed and
+              // cannot be recreated: 1023 is above RLIMIT_NOFILE.
+              "dup_1023 = attempt(os.dup2, 0, 1023)\n"
+              "argv = (_ct.c_char_p * 2)(b'true', None)\n"
+              "envp = (_ct.c_char_p * 1)(None)\n"
+              "AT_EMPTY_PATH = 0x1000\n"
+              "execveat_1023 = sc(322, 1023, b'', argv, envp, AT_EMPTY_PATH)\n"
+              "fd = os.open('/usr/bin/true', os.O_PATH)\n"
+              "execveat_fd = in_child(lambda: getattr(_errno, sc(322, fd, b'', argv, envp, "
+              "AT_EMPTY_PATH), 0))\n"
+              "execveat_path = in_child(lambda: getattr(_errno, sc(322, -100, b'/usr/bin/true', "
+              "argv, envp, 0), 0))\n"
+              // An absolute path makes execveat ignore its descriptor:
+              // the exec lock must refuse it anyway (ld.so would run
+              // any readable program).
+              "ld_argv = (_ct.c_char_p * 3)(b'ld.so', b'/usr/bin/true', None)\n"
+              "execveat_abs = in_child(lambda: getattr(_errno, sc(322, 1023, "
+              "b'/lib64/ld-linux-x86-64.so.2', ld_argv, envp, AT_EMPTY_PATH), 0))\n"
+              "memfd = attempt(os.memfd_create, 'x')\n"
+              "preload_visible = 'LD_PRELOAD' in os.environ\n"
+              "os.close(fd)\n"
+              "del argv, ld_argv, envp, fd, AT_EMPTY_PATH\n");
   INFO("body: " << out.body());
-  CHECK(global_str(out.body(), "true") == "PermissionError: [Errno 13] Permission denied: '/usr/bin/true'");
+  CHECK(global_str(out.body(), "true") ==
+        "PermissionError: [Errno 13] Permission denied: '/usr/bin/true'");
   CHECK(global_str(out.body(), "ls") == "PermissionError: [Errno 13] Permission denied: 'ls'");
   CHECK(global_str(out.body(), "python") ==
-        "PermissionError: [Errno 13] Permission denied: '/opt/codejail-service/sandbox-venv/bin/python'");
+        "PermissionError: [Errno 13] Permission denied: "
+        "'/opt/codejail-service/sandbox-venv/bin/python'");
   CHECK(global_str(out.body(), "ps") == "PermissionError: [Errno 13] Permission denied: 'ps'");
   CHECK(global_str(out.body(), "ldso") ==
         "PermissionError: [Errno 13] Permission denied: '/lib64/ld-linux-x86-64.so.2'");
@@ -132,19 +139,21 @@ TEST_CASE("24: executing other programs is denied", "[attack][deny]") {
 TEST_CASE("25: setuid binaries give no privilege", "[attack][deny]") {
   const int slot = slot_for(25);
   auto executor = make_executor(attack_config(), slot);
-  Outcome out = run(executor, kPySyscall + kRunCommand +
-                                  "import os\n"
-                                  "su = attempt(command, ['/usr/bin/su', '--version'])\n"
-                                  "passwd = attempt(command, ['/usr/bin/passwd', '--help'])\n"
-                                  "no_new_privs = _libc.prctl(39, 0, 0, 0, 0)\n"
-                                  "bounding = [c for c in range(64) if _libc.prctl(23, c, 0, 0, 0) == 1]\n"
-                                  "ids = list(os.getresuid()) + list(os.getresgid())\n"
-                                  "groups = os.getgroups()\n"
-                                  "setuid = attempt(os.setuid, 0)\n"
-                                  "setgid = attempt(os.setgid, 0)\n");
+  Outcome out =
+      run(executor, kPySyscall + kRunCommand +
+                        "import os\n"
+                        "su = attempt(command, ['/usr/bin/su', '--version'])\n"
+                        "passwd = attempt(command, ['/usr/bin/passwd', '--help'])\n"
+                        "no_new_privs = _libc.prctl(39, 0, 0, 0, 0)\n"
+                        "bounding = [c for c in range(64) if _libc.prctl(23, c, 0, 0, 0) == 1]\n"
+                        "ids = list(os.getresuid()) + list(os.getresgid())\n"
+                        "groups = os.getgroups()\n"
+                        "setuid = attempt(os.setuid, 0)\n"
+                        "setgid = attempt(os.setgid, 0)\n");
   INFO("body: " << out.body());
   const std::string uid = std::to_string(slot_uid(slot));
-  CHECK(global_str(out.body(), "su") == "PermissionError: [Errno 13] Permission denied: '/usr/bin/su'");
+  CHECK(global_str(out.body(), "su") ==
+        "PermissionError: [Errno 13] Permission denied: '/usr/bin/su'");
   CHECK(global_str(out.body(), "passwd") ==
         "PermissionError: [Errno 13] Permission denied: '/usr/bin/passwd'");
   CHECK(global(out.body(), "no_new_privs") == "1");
@@ -157,7 +166,8 @@ TEST_CASE("25: setuid binaries give no privilege", "[attack][deny]") {
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("26: ptrace and process_vm_readv are denied even on the run's own children", "[attack][deny]") {
+TEST_CASE("26: ptrace and process_vm_readv are denied even on the run's own children",
+          "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(26));
   Outcome out = run(executor, kPySyscall +
                                   "import os, time\n"
@@ -171,7 +181,7 @@ TEST_CASE("26: ptrace and process_vm_readv are denied even on the run's own chil
                                   "vm_write = sc(311, child, 0, 0, 0, 0, 0)\n"
                                   "os.kill(child, 9)\n"
                                   "os.waitpid(child, 0)\n"
-                                  "traceme = sc(101, 0, 0, 0, 0)\n"            // PTRACE_TRACEME
+                                  "traceme = sc(101, 0, 0, 0, 0)\n"  // PTRACE_TRACEME
                                   "del child\n");
   CHECK(out.body() == R"({"globals_dict":{"attach":"EPERM","seize":"EPERM","vm_read":"EPERM",)"
                       R"("vm_write":"EPERM","traceme":"EPERM"}})");
@@ -184,8 +194,8 @@ TEST_CASE("27: signals cannot reach the service or other executions", "[attack][
   const uid_t uid = slot_uid(slot);
   Victim victim_process(uid);
   const pid_t victim = victim_process.pid;
-  const std::string globals = R"({"victim": )" + std::to_string(victim) +
-                              R"(, "service": )" + std::to_string(getpid()) + "}";
+  const std::string globals = R"({"victim": )" + std::to_string(victim) + R"(, "service": )" +
+                              std::to_string(getpid()) + "}";
   ForkedRun forked = start_forked_run(attack_config(), slot,
                                       kPyAttempt +
                                           "import os\n"
@@ -201,15 +211,14 @@ TEST_CASE("27: signals cannot reach the service or other executions", "[attack][
   victim_process.stop();
   INFO("body: " << body);
   CHECK(victim_alive);
-  CHECK(body ==
-        R"({"globals_dict":{"victim":)" + std::to_string(victim) + R"(,"service":)" +
-            std::to_string(getpid()) +
-            R"(,"kill_victim":"ProcessLookupError: [Errno 3] No such process",)"
-            R"("kill_victim_group":"ProcessLookupError: [Errno 3] No such process",)"
-            R"("kill_service":"ProcessLookupError: [Errno 3] No such process",)"
-            R"("kill_parent":"PermissionError: [Errno 1] Operation not permitted",)"
-            R"("kill_all":"ProcessLookupError: [Errno 3] No such process",)"
-            R"("alive":"ProcessLookupError: [Errno 3] No such process"}})");
+  CHECK(body == R"({"globals_dict":{"victim":)" + std::to_string(victim) + R"(,"service":)" +
+                    std::to_string(getpid()) +
+                    R"(,"kill_victim":"ProcessLookupError: [Errno 3] No such process",)"
+                    R"("kill_victim_group":"ProcessLookupError: [Errno 3] No such process",)"
+                    R"("kill_service":"ProcessLookupError: [Errno 3] No such process",)"
+                    R"("kill_parent":"PermissionError: [Errno 1] Operation not permitted",)"
+                    R"("kill_all":"ProcessLookupError: [Errno 3] No such process",)"
+                    R"("alive":"ProcessLookupError: [Errno 3] No such process"}})");
   auto executor = make_executor(attack_config(), slot);
   expect_clean_next_run(executor);
 }
@@ -234,10 +243,10 @@ TEST_CASE("28: TIOCSTI is denied including its high-bit variants", "[attack][den
 TEST_CASE("29: unshare and new user namespaces and mount and setns are denied", "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(29));
   Outcome out = run(executor, kPySyscall +
-                                  "userns = sc(272, 0x10000000)\n"   // unshare(CLONE_NEWUSER)
-                                  "mntns = sc(272, 0x00020000)\n"    // CLONE_NEWNS
-                                  "netns = sc(272, 0x40000000)\n"    // CLONE_NEWNET
-                                  "pidns = sc(272, 0x20000000)\n"    // CLONE_NEWPID
+                                  "userns = sc(272, 0x10000000)\n"  // unshare(CLONE_NEWUSER)
+                                  "mntns = sc(272, 0x00020000)\n"   // CLONE_NEWNS
+                                  "netns = sc(272, 0x40000000)\n"   // CLONE_NEWNET
+                                  "pidns = sc(272, 0x20000000)\n"   // CLONE_NEWPID
                                   "libc_unshare = _libc.unshare(0x10000000)\n"
                                   "libc_errno = _ct.get_errno()\n"
                                   "setns = sc(308, 0, 0)\n"
@@ -255,29 +264,35 @@ TEST_CASE("29: unshare and new user namespaces and mount and setns are denied", 
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("30: keyctl and bpf and perf_event_open and userfaultfd and io_uring and personality are denied", "[attack][deny]") {
+TEST_CASE(
+    "30: keyctl and bpf and perf_event_open and userfaultfd and io_uring and personality are "
+    "denied",
+    "[attack][deny]") {
   auto executor = make_executor(attack_config(), slot_for(30));
-  Outcome out = run(executor, kPySyscall +
-                                  "buf = _ct.create_string_buffer(256)\n"
-                                  "keyctl = sc(250, 0, -3, 0)\n"                      // GET_KEYRING_ID session
-                                  "add_key = sc(248, b'user', b'cjs', b'x', 1, -2)\n"  // process keyring
-                                  "request_key = sc(249, b'user', b'cjs', 0, 0)\n"
-                                  "bpf = sc(321, 0, buf, 72)\n"                       // BPF_MAP_CREATE
-                                  // perf_event_attr: software task clock, user space only.
-                                  "import struct\n"
-                                  "perf_attr = _ct.create_string_buffer(struct.pack('<IIQQQQQ', 1, 128, 1, 0, 0, 0, 0x61), 128)\n"
-                                  "perf = sc(298, perf_attr, 0, -1, -1, 0)\n"
-                                  "userfaultfd = sc(323, 1)\n"                        // UFFD_USER_MODE_ONLY
-                                  "io_uring_setup = sc(425, 1, buf)\n"
-                                  "io_uring_enter = sc(426, 0, 0, 0, 0, 0, 0)\n"
-                                  "io_uring_register = sc(427, 0, 0, 0, 0)\n"
-                                  "personality = sc(135, 0x0040000)\n"              // ADDR_NO_RANDOMIZE
-                                  "personality_query = sc(135, 0xffffffff)\n"
-                                  "del buf, perf_attr\n");
-  CHECK(out.body() ==
-        R"({"globals_dict":{"keyctl":"EPERM","add_key":"EPERM","request_key":"EPERM","bpf":"EPERM",)"
-        R"("perf":"EPERM","userfaultfd":"EPERM","io_uring_setup":"EPERM","io_uring_enter":"EPERM",)"
-        R"("io_uring_register":"EPERM","personality":"EPERM","personality_query":"ok"}})");
+  Outcome out =
+      run(executor, kPySyscall +
+                        "buf = _ct.create_string_buffer(256)\n"
+                        "keyctl = sc(250, 0, -3, 0)\n"  // GET_KEYRING_ID session
+                        "add_key = sc(248, b'user', b'cjs', b'x', 1, -2)\n"  // process keyring
+                        "request_key = sc(249, b'user', b'cjs', 0, 0)\n"
+                        "bpf = sc(321, 0, buf, 72)\n"  // BPF_MAP_CREATE
+                        // perf_event_attr: software task clock, user space only.
+                        "import struct\n"
+                        "perf_attr = _ct.create_string_buffer(struct.pack('<IIQQQQQ', 1, 128, 1, "
+                        "0, 0, 0, 0x61), 128)\n"
+                        "perf = sc(298, perf_attr, 0, -1, -1, 0)\n"
+                        "userfaultfd = sc(323, 1)\n"  // UFFD_USER_MODE_ONLY
+                        "io_uring_setup = sc(425, 1, buf)\n"
+                        "io_uring_enter = sc(426, 0, 0, 0, 0, 0, 0)\n"
+                        "io_uring_register = sc(427, 0, 0, 0, 0)\n"
+                        "personality = sc(135, 0x0040000)\n"  // ADDR_NO_RANDOMIZE
+                        "personality_query = sc(135, 0xffffffff)\n"
+                        "del buf, perf_attr\n");
+  CHECK(
+      out.body() ==
+      R"({"globals_dict":{"keyctl":"EPERM","add_key":"EPERM","request_key":"EPERM","bpf":"EPERM",)"
+      R"("perf":"EPERM","userfaultfd":"EPERM","io_uring_setup":"EPERM","io_uring_enter":"EPERM",)"
+      R"("io_uring_register":"EPERM","personality":"EPERM","personality_query":"ok"}})");
   expect_clean_next_run(executor);
 }
 
@@ -304,7 +319,8 @@ TEST_CASE("31: i386 and x32 system calls kill the process with SIGSYS", "[attack
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("32: a segfault through ctypes gives status -11 and the service is fine", "[attack][hygiene]") {
+TEST_CASE("32: a segfault through ctypes gives status -11 and the service is fine",
+          "[attack][hygiene]") {
   auto executor = make_executor(attack_config(), slot_for(32));
   Outcome out = run(executor, "import ctypes\nctypes.string_at(0)\n", R"({"a": [1]})");
   CHECK(out.body() == R"({"globals_dict":{"a":[1]},"emsg":")" + silent_kill_emsg(-11) + "\"}");

@@ -14,10 +14,11 @@ TEST_CASE("41: a NUL byte in the code fails cleanly", "[attack][protocol]") {
   SECTION("a raw NUL in the source") {
     Outcome out = run(executor, std::string("x = 1\0\ny = 2\n", 13), R"({"a": 1})");
     CHECK(global(out.body(), "a") == "1");
-    CHECK(normalize_sandbox_dir(emsg(out)) ==
-          R"(Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):)"
-          R"(\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict))"
-          R"(\nValueError: source code string cannot contain null bytes\n' with status code: 1)");
+    CHECK(
+        normalize_sandbox_dir(emsg(out)) ==
+        R"(Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):)"
+        R"(\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict))"
+        R"(\nValueError: source code string cannot contain null bytes\n' with status code: 1)");
   }
   SECTION("NUL inside strings of the code and of the globals") {
     Outcome out = run(executor, "s = 'a\\x00b'\nt = n + '\\x00'\n", R"({"n": "x\u0000y"})");
@@ -26,15 +27,17 @@ TEST_CASE("41: a NUL byte in the code fails cleanly", "[attack][protocol]") {
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("42: lone surrogates and invalid UTF-8 in the output never break the response", "[attack][protocol]") {
+TEST_CASE("42: lone surrogates and invalid UTF-8 in the output never break the response",
+          "[attack][protocol]") {
   auto executor = make_executor(attack_config(), slot_for(42));
   SECTION("invalid UTF-8 on stderr is shown as a bytes literal") {
     Outcome out = run(executor,
                       "import os, sys\n"
                       "os.write(2, b'\\xff\\xfe\\xed\\xa0\\x80 caf\\xc3\\xa9 \\x00')\n"
                       "sys.exit(3)\n");
-    CHECK(emsg(out) ==
-          R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xff\xfe\xed\xa0\x80 caf\xc3\xa9 \x00' with status code: 3)");
+    CHECK(
+        emsg(out) ==
+        R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xff\xfe\xed\xa0\x80 caf\xc3\xa9 \x00' with status code: 3)");
   }
   SECTION("invalid UTF-8 on stdout with exit 0 is corrupted stdout") {
     Outcome out = run(executor, "import os\nos.write(1, b'\\xff\\xfe{')\n", R"({"a": 1})");
@@ -49,15 +52,17 @@ TEST_CASE("42: lone surrogates and invalid UTF-8 in the output never break the r
                       "pair = '\\U0001f600'\n"
                       "mixed = ['\\udfff', b'\\xfe']\n"
                       "nested = {'k': 'ok\\u2028'}\n");
-    CHECK(out.body() == "{\"globals_dict\":{\"good\":\"caf\xc3\xa9\",\"lone\":\"\\ud800\","
-                        "\"pair\":\"\xf0\x9f\x98\x80\",\"nested\":{\"k\":\"ok\\u2028\"}}}");
+    CHECK(out.body() ==
+          "{\"globals_dict\":{\"good\":\"caf\xc3\xa9\",\"lone\":\"\\ud800\","
+          "\"pair\":\"\xf0\x9f\x98\x80\",\"nested\":{\"k\":\"ok\\u2028\"}}}");
   }
   SECTION("a lone surrogate in the input globals round-trips") {
     Outcome out = run(executor, "t = s + 'x'\n", R"({"s": "\udc80"})");
     CHECK(out.body() == R"({"globals_dict":{"s":"\udc80","t":"\udc80x"}})");
   }
   SECTION("a lone surrogate written to stderr") {
-    Outcome out = run(executor, "import sys\nsys.stderr.write('\\udc80')\nsys.stderr.flush()\nsys.exit(2)\n");
+    Outcome out =
+        run(executor, "import sys\nsys.stderr.write('\\udc80')\nsys.stderr.flush()\nsys.exit(2)\n");
     // The stderr text stream escapes it (backslashreplace).
     CHECK(emsg(out) ==
           R"(Couldn't execute jailed code: stdout: b'', stderr: b'\\udc80' with status code: 2)");
@@ -66,8 +71,8 @@ TEST_CASE("42: lone surrogates and invalid UTF-8 in the output never break the r
 }
 
 TEST_CASE("43: 10 MiB of globals round-trip", "[attack][protocol]") {
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 10; }),
-                                slot_for(43));
+  auto executor = make_executor(
+      attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 10; }), slot_for(43));
   const std::string big(10u << 20, 'x');
   SECTION("given and echoed: the stdout cap allows the input size") {
     Outcome out = run(executor, "n = len(big)\nbig2 = big[:5]\n", R"({"big": ")" + big + "\"}");
@@ -97,17 +102,20 @@ TEST_CASE("44: deeply nested JSON globals work or fail cleanly", "[attack][proto
   }
   SECTION("the deepest payload the check accepts") {
     // The payload object and globals_dict are two levels of the 1000.
-    cjs::PayloadCheck refused = cjs::check_payload(
-        R"({"code": "x = 1", "globals_dict": {"d": )" + nested(999) + "}}", {});
+    cjs::PayloadCheck refused =
+        cjs::check_payload(R"({"code": "x = 1", "globals_dict": {"d": )" + nested(999) + "}}", {});
     CHECK_FALSE(refused.payload.has_value());
     // It passes the service's check, then the sandbox's own json.load hits
     // Python's recursion limit: a clean error, the input globals echoed.
     Outcome out = run(executor, "x = 1\n", R"({"d": )" + nested(998) + "}");
     CHECK(global(out.body(), "d") == nested(998));
     CHECK(global(out.body(), "x") == "<absent>");
-    CHECK_THAT(emsg(out), Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
-                              Catch::EndsWith(R"(\nRecursionError: maximum recursion depth exceeded while )"
-                                              R"(decoding a JSON array from a unicode string\n' with status code: 1)"));
+    CHECK_THAT(
+        emsg(out),
+        Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
+            Catch::EndsWith(
+                R"(\nRecursionError: maximum recursion depth exceeded while )"
+                R"(decoding a JSON array from a unicode string\n' with status code: 1)"));
   }
   SECTION("900 levels work") {
     Outcome out = run(executor, "x = 1\n", R"({"d": )" + nested(900) + "}");
@@ -134,11 +142,12 @@ TEST_CASE("45: a zip bomb as python_lib.zip costs only what the code reads", "[a
   args.python_path = {"python_lib.zip"};
   SECTION("importing from it is cheap") {
     auto executor = make_executor(attack_config(), slot_for(45));
-    Outcome out = run(executor,
-                      "import m, zipfile\n"
-                      "v = m.V\n"
-                      "sizes = [i.file_size for i in zipfile.ZipFile('python_lib.zip').infolist()]\n",
-                      "{}", args);
+    Outcome out =
+        run(executor,
+            "import m, zipfile\n"
+            "v = m.V\n"
+            "sizes = [i.file_size for i in zipfile.ZipFile('python_lib.zip').infolist()]\n",
+            "{}", args);
     CHECK(out.body() == R"({"globals_dict":{"v":1,"sizes":[6,1073741824]}})");
     CHECK(out.seconds < 2.0);
     expect_clean_next_run(executor);
@@ -153,17 +162,20 @@ TEST_CASE("45: a zip bomb as python_lib.zip costs only what the code reads", "[a
                       "import zipfile\n"
                       "data = zipfile.ZipFile('python_lib.zip').open('bomb.bin').read(1 << 30)\n",
                       "{}", args);
-    CHECK_THAT(emsg(out), Catch::EndsWith(
-                              R"(\nMemoryError: Unable to allocate output buffer.\n' with status code: 1)"));
+    CHECK_THAT(emsg(out),
+               Catch::EndsWith(
+                   R"(\nMemoryError: Unable to allocate output buffer.\n' with status code: 1)"));
     expect_clean_next_run(executor);
   }
   SECTION("extracting it into tmp/ stops at FSIZE") {
     auto executor = make_executor(attack_config(), slot_for(45, 1));  // FSIZE 1 MiB
-    Outcome out = run(executor, kPyAttempt +
-                                    "import os, zipfile\n"
-                                    "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
-                                    "size = os.path.getsize('tmp/bomb.bin')\n",
-                      "{}", args);
+    Outcome out =
+        run(executor,
+            kPyAttempt +
+                "import os, zipfile\n"
+                "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
+                "size = os.path.getsize('tmp/bomb.bin')\n",
+            "{}", args);
     CHECK(out.body() ==
           R"({"globals_dict":{"err":"OSError: [Errno 27] File too large","size":1048576}})");
     expect_clean_next_run(executor);
@@ -182,11 +194,13 @@ TEST_CASE("45: a zip bomb extracted into tmp/ stops at tmp_size", "[attack][deny
                                   c.limits.realtime_seconds = 5;
                                 }),
                                 slot_for(45, 2));
-  Outcome out = run(executor, kPyAttempt +
-                                  "import os, zipfile\n"
-                                  "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
-                                  "size = os.path.getsize('tmp/bomb.bin')\n",
-                    "{}", args);
+  Outcome out =
+      run(executor,
+          kPyAttempt +
+              "import os, zipfile\n"
+              "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
+              "size = os.path.getsize('tmp/bomb.bin')\n",
+          "{}", args);
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "err") == "OSError: [Errno 28] No space left on device");
   CHECK(global_int(out.body(), "size") <= 16 << 20);

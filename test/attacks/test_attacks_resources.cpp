@@ -80,7 +80,8 @@ TEST_CASE("03: a memory bomb raises MemoryError at VMEM", "[attack][limits]") {
   auto executor = make_executor(attack_config(), slot_for(3));  // VMEM 512 MiB
   SECTION("1 GiB at once") {
     Outcome out = run(executor, "x = bytearray(1 << 30)\n");
-    CHECK_THAT(emsg(out), Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
+    CHECK_THAT(emsg(out), Catch::StartsWith(
+                              "Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
                               Catch::EndsWith(R"(\nMemoryError\n' with status code: 1)"));
   }
   SECTION("64 MiB at a time") {
@@ -162,9 +163,12 @@ TEST_CASE("05: /dev/shm and multiprocessing.shared_memory do not exist", "[attac
   Outcome out = run(executor, kPyAttempt +
                                   "import os\n"
                                   "from multiprocessing import shared_memory\n"
-                                  "shm = attempt(shared_memory.SharedMemory, " + py_str(name) +
+                                  "shm = attempt(shared_memory.SharedMemory, " +
+                                  py_str(name) +
                                   ", True, 1 << 30)\n"
-                                  "devshm = attempt(lambda: open('/dev/shm/" + name + "', 'w'))\n"
+                                  "devshm = attempt(lambda: open('/dev/shm/" +
+                                  name +
+                                  "', 'w'))\n"
                                   "dev = attempt(os.listdir, '/dev')\n");
   // A sabotaged run writes on the host's /dev/shm: clean up.
   ::unlink(("/dev/shm/" + name).c_str());
@@ -191,8 +195,8 @@ TEST_CASE("06: an endless CPU loop gets SIGXCPU at the CPU limit", "[attack][lim
 }
 
 TEST_CASE("07: time.sleep(30) is killed with -9 at REALTIME", "[attack][limits]") {
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }),
-                                slot_for(7));
+  auto executor = make_executor(
+      attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }), slot_for(7));
   Outcome out = run(executor, "import time\ntime.sleep(30)\n", R"({"a": 1})");
   CHECK(out.body() == R"({"globals_dict":{"a":1},"emsg":")" + silent_kill_emsg(-9) + "\"}");
   CHECK(out.report.sandbox_status == -9);
@@ -201,8 +205,8 @@ TEST_CASE("07: time.sleep(30) is killed with -9 at REALTIME", "[attack][limits]"
 }
 
 TEST_CASE("08: ignoring SIGTERM and SIGINT does not survive REALTIME", "[attack][limits]") {
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }),
-                                slot_for(8));
+  auto executor = make_executor(
+      attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }), slot_for(8));
   Outcome out = run(executor,
                     "import signal, time\n"
                     "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,\n"
@@ -216,8 +220,8 @@ TEST_CASE("08: ignoring SIGTERM and SIGINT does not survive REALTIME", "[attack]
 
 TEST_CASE("09: a process that SIGSTOPs itself is still killed", "[attack][limits]") {
   const int slot = slot_for(9);
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }),
-                                slot);
+  auto executor =
+      make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }), slot);
   SECTION("the interpreter stops itself") {
     Outcome out = run(executor, "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nx = 1\n");
     CHECK(emsg(out) == silent_kill_emsg(-9));
@@ -238,10 +242,11 @@ TEST_CASE("09: a process that SIGSTOPs itself is still killed", "[attack][limits
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("10: a setsid double-fork daemon is gone when the response is ready", "[attack][hygiene]") {
+TEST_CASE("10: a setsid double-fork daemon is gone when the response is ready",
+          "[attack][hygiene]") {
   const int slot = slot_for(10);
-  auto executor = make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }),
-                                slot);
+  auto executor =
+      make_executor(attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 1; }), slot);
   const std::string marker = "cjsd" + random_token(10);
   const std::string daemonize =
       "import os, time, ctypes, signal\n"
@@ -253,7 +258,9 @@ TEST_CASE("10: a setsid double-fork daemon is gone when the response is ready", 
       "        if os.fork() == 0:\n"
       "            for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
       "                signal.signal(s, signal.SIG_IGN)\n"
-      "            named = ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0) == 0\n"
+      "            named = ctypes.CDLL(None).prctl(15, b'" +
+      marker +
+      "', 0, 0, 0) == 0\n"
       "            for fd in (0, 1, 2):\n"
       "                os.close(fd)\n"
       "            os.write(w, b'up' if named else b'no')\n"
@@ -306,8 +313,9 @@ TEST_CASE("11: filling tmp/ with small files stops at tmp_size with ENOSPC", "[a
   CHECK(written <= 16 << 20);
   CHECK(root.leftovers().empty());
   // Other runs are unaffected: the next one has its whole tmp/ again.
-  CHECK(run(executor, "with open('tmp/a', 'wb') as f:\n    n = f.write(b'y' * (1 << 20))\n").body() ==
-        R"({"globals_dict":{"n":1048576}})");
+  CHECK(
+      run(executor, "with open('tmp/a', 'wb') as f:\n    n = f.write(b'y' * (1 << 20))\n").body() ==
+      R"({"globals_dict":{"n":1048576}})");
   CHECK(root.leftovers().empty());
   expect_clean_next_run(executor);
 }
@@ -315,8 +323,10 @@ TEST_CASE("11: filling tmp/ with small files stops at tmp_size with ENOSPC", "[a
 TEST_CASE("12: seek to 1 GiB then write fails with Errno 27 at FSIZE", "[attack][limits]") {
   auto executor = make_executor(attack_config(), slot_for(12));  // FSIZE 1 MiB
   SECTION("uncaught: the reference's message") {
-    Outcome out = run(executor, "f = open('tmp/f', 'wb', buffering=0)\nf.seek(1 << 30)\nf.write(b'x')\n");
-    CHECK_THAT(emsg(out), Catch::EndsWith(R"(\nOSError: [Errno 27] File too large\n' with status code: 1)"));
+    Outcome out =
+        run(executor, "f = open('tmp/f', 'wb', buffering=0)\nf.seek(1 << 30)\nf.write(b'x')\n");
+    CHECK_THAT(emsg(out),
+               Catch::EndsWith(R"(\nOSError: [Errno 27] File too large\n' with status code: 1)"));
   }
   SECTION("caught: nothing was written") {
     Outcome out = run(executor, kPyAttempt +
@@ -334,7 +344,8 @@ TEST_CASE("12: seek to 1 GiB then write fails with Errno 27 at FSIZE", "[attack]
   expect_clean_next_run(executor);
 }
 
-TEST_CASE("13: inode exhaustion and deep nesting in tmp/ are bounded and cleaned", "[attack][deny]") {
+TEST_CASE("13: inode exhaustion and deep nesting in tmp/ are bounded and cleaned",
+          "[attack][deny]") {
   ScratchDir root(0755);
   SECTION("24000 empty files") {
     // tmp/ is a 16 MiB tmpfs with 16384 inodes (one is tmp/ itself).
@@ -344,20 +355,22 @@ TEST_CASE("13: inode exhaustion and deep nesting in tmp/ are bounded and cleaned
                                     c.limits.realtime_seconds = 10;
                                   }),
                                   slot_for(13));
-    Outcome out = run(executor,
-                      "import os\n"
-                      "def many():\n"
-                      "    n = 0\n"
-                      "    try:\n"
-                      "        for i in range(24000):\n"
-                      "            os.close(os.open('tmp/f%d' % i, os.O_CREAT | os.O_WRONLY, 0o600))\n"
-                      "            n += 1\n"
-                      "    except OSError as e:\n"
-                      "        return [n, str(e)]\n"
-                      "    return [n, None]\n"
-                      "files, err = many()\n");
-    CHECK(out.body() ==
-          R"({"globals_dict":{"files":16383,"err":"[Errno 28] No space left on device: 'tmp/f16383'"}})");
+    Outcome out =
+        run(executor,
+            "import os\n"
+            "def many():\n"
+            "    n = 0\n"
+            "    try:\n"
+            "        for i in range(24000):\n"
+            "            os.close(os.open('tmp/f%d' % i, os.O_CREAT | os.O_WRONLY, 0o600))\n"
+            "            n += 1\n"
+            "    except OSError as e:\n"
+            "        return [n, str(e)]\n"
+            "    return [n, None]\n"
+            "files, err = many()\n");
+    CHECK(
+        out.body() ==
+        R"({"globals_dict":{"files":16383,"err":"[Errno 28] No space left on device: 'tmp/f16383'"}})");
     CHECK(root.leftovers().empty());
     expect_clean_next_run(executor);
   }
@@ -416,8 +429,8 @@ TEST_CASE("14: stdout and stderr floods are capped and end at the deadline", "[a
     Outcome out = run(executor, "import sys\nwhile True:\n    sys.stderr.write('y' * 65536)\n");
     const std::string e = emsg(out);
     CHECK_THAT(e, Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'yyyy"));
-    CHECK_THAT(e, Catch::EndsWith("' with status code: -24") ||
-                      Catch::EndsWith("' with status code: -9"));
+    CHECK_THAT(
+        e, Catch::EndsWith("' with status code: -24") || Catch::EndsWith("' with status code: -9"));
     CHECK(out.report.stderr_truncated);
     CHECK(out.report.stderr_bytes > 1000000);
     CHECK(e.size() < 4096 + 1000);

@@ -41,8 +41,7 @@ Execution execute(std::string_view code, std::string_view globals_json, const Ru
   Execution result;
   const auto start = std::chrono::steady_clock::now();
   result.report = executor.execute(payload, args.files);
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

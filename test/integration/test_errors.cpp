@@ -20,11 +20,10 @@ std::string normalized_emsg(const std::string& body) {
 }
 
 UploadedFile python_lib_zip() {
-  return UploadedFile{"python_lib.zip",
-                      make_stored_zip({{"mymod.py",
-                                        "VALUE = 42\n"
-                                        "def boom():\n"
-                                        "    return 1/0\n"}})};
+  return UploadedFile{"python_lib.zip", make_stored_zip({{"mymod.py",
+                                                          "VALUE = 42\n"
+                                                          "def boom():\n"
+                                                          "    return 1/0\n"}})};
 }
 
 }  // namespace
@@ -35,11 +34,13 @@ TEST_CASE("the api.md 3.2 traceback example, byte for byte", "[integration][erro
       "print(\"hi\", file=sys.stderr)\n"
       "1/0",
       R"({"x": 16})");
-  CHECK(normalized_emsg(exec.body()) ==
-        R"(Couldn't execute jailed code: stdout: b'', stderr: b'hi\nTraceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict)\n  File "<string>", line 3, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)");
+  CHECK(
+      normalized_emsg(exec.body()) ==
+      R"(Couldn't execute jailed code: stdout: b'', stderr: b'hi\nTraceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict)\n  File "<string>", line 3, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)");
   // The whole body: input globals, then the emsg (JSON-escaped).
-  CHECK(normalize_sandbox_dir(exec.body()) ==
-        R"({"globals_dict":{"x":16},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'hi\\nTraceback (most recent call last):\\n  File \"/tmp/codejail-XXXXXXXX/jailed_code\", line 19, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 3, in <module>\\nZeroDivisionError: division by zero\\n' with status code: 1"})");
+  CHECK(
+      normalize_sandbox_dir(exec.body()) ==
+      R"({"globals_dict":{"x":16},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'hi\\nTraceback (most recent call last):\\n  File \"/tmp/codejail-XXXXXXXX/jailed_code\", line 19, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 3, in <module>\\nZeroDivisionError: division by zero\\n' with status code: 1"})");
   CHECK_FALSE(exec.report.success);
   CHECK(exec.report.telemetry_status == "executed.error");
   REQUIRE(exec.report.sandbox_status.has_value());
@@ -51,9 +52,7 @@ TEST_CASE("the exec line is 19, plus one per python_path entry", "[integration][
       R"(, in <module>\n    exec(code, g_dict)\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)";
   const std::string head =
       R"(Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line )";
-  SECTION("no python_path") {
-    CHECK(normalized_emsg(run("1/0")) == head + "19" + tail);
-  }
+  SECTION("no python_path") { CHECK(normalized_emsg(run("1/0")) == head + "19" + tail); }
   SECTION("one python_path entry") {
     RunArgs args;
     args.python_path = {"python_lib.zip"};
@@ -73,17 +72,16 @@ TEST_CASE("a module in the uploaded python_lib.zip is importable", "[integration
   args.python_path = {"python_lib.zip"};
   args.files = {python_lib_zip()};
   SECTION("import and use it") {
-    CHECK(run("import mymod\nv = mymod.VALUE + 1\n", "{}", args) ==
-          R"({"globals_dict":{"v":43}})");
+    CHECK(run("import mymod\nv = mymod.VALUE + 1\n", "{}", args) == R"({"globals_dict":{"v":43}})");
   }
   SECTION("sys.path gets the zip in the sandbox dir") {
-    const std::string body = run(
-        "import sys, os\n"
-        "last = sys.path[-1]\n"
-        "expected = os.path.join(os.getcwd(), 'python_lib.zip')\n"
-        "absolute = os.path.abspath(last) == expected\n"
-        "listing = sorted(os.listdir('.'))\n",
-        "{}", args);
+    const std::string body =
+        run("import sys, os\n"
+            "last = sys.path[-1]\n"
+            "expected = os.path.join(os.getcwd(), 'python_lib.zip')\n"
+            "absolute = os.path.abspath(last) == expected\n"
+            "listing = sorted(os.listdir('.'))\n",
+            "{}", args);
     CHECK(global_json(body, "last") == R"("python_lib.zip")");
     CHECK(global_json(body, "absolute") == "true");
     CHECK(global_json(body, "listing") == R"(["jailed_code","python_lib.zip","tmp"])");
@@ -92,8 +90,8 @@ TEST_CASE("a module in the uploaded python_lib.zip is importable", "[integration
     const std::string emsg = normalized_emsg(run("import mymod\nmymod.boom()\n", "{}", args));
     CHECK_THAT(emsg, Catch::Contains(R"(File "<string>", line 2, in <module>\n)"));
     CHECK_THAT(emsg, Catch::Contains(R"(python_lib.zip/mymod.py", line 3, in boom\n)"));
-    CHECK_THAT(emsg, Catch::EndsWith(
-                         R"(ZeroDivisionError: division by zero\n' with status code: 1)"));
+    CHECK_THAT(emsg,
+               Catch::EndsWith(R"(ZeroDivisionError: division by zero\n' with status code: 1)"));
   }
 }
 
@@ -101,18 +99,19 @@ TEST_CASE("an uploaded zip without a python_path entry is present but not on sys
           "[integration][errors]") {
   RunArgs args;
   args.files = {python_lib_zip()};
-  const std::string body = run(
-      "import os, sys\n"
-      "listing = sorted(os.listdir('.'))\n"
-      "on_path = [p for p in sys.path if 'python_lib.zip' in p]\n"
-      "try:\n"
-      "    import mymod\n"
-      "    found = True\n"
-      "except ImportError:\n"
-      "    found = False\n",
-      "{}", args);
-  CHECK(body ==
-        R"({"globals_dict":{"listing":["jailed_code","python_lib.zip","tmp"],"on_path":[],"found":false}})");
+  const std::string body =
+      run("import os, sys\n"
+          "listing = sorted(os.listdir('.'))\n"
+          "on_path = [p for p in sys.path if 'python_lib.zip' in p]\n"
+          "try:\n"
+          "    import mymod\n"
+          "    found = True\n"
+          "except ImportError:\n"
+          "    found = False\n",
+          "{}", args);
+  CHECK(
+      body ==
+      R"({"globals_dict":{"listing":["jailed_code","python_lib.zip","tmp"],"on_path":[],"found":false}})");
 }
 
 TEST_CASE("a python_path entry without an uploaded file is a machinery failure",
@@ -132,8 +131,12 @@ TEST_CASE("exit 0 without globals on stdout is corrupted stdout", "[integration]
   const std::string corrupted =
       R"({"globals_dict":{"x":1},"emsg":"Sandboxed code produced corrupted stdout."})";
   SECTION("sys.exit(0)") { CHECK(run("import sys\nsys.exit(0)\n", R"({"x": 1})") == corrupted); }
-  SECTION("raise SystemExit") { CHECK(run("x = 5\nraise SystemExit\n", R"({"x": 1})") == corrupted); }
-  SECTION("os._exit(0)") { CHECK(run("import os\nx = 2\nos._exit(0)\n", R"({"x": 1})") == corrupted); }
+  SECTION("raise SystemExit") {
+    CHECK(run("x = 5\nraise SystemExit\n", R"({"x": 1})") == corrupted);
+  }
+  SECTION("os._exit(0)") {
+    CHECK(run("import os\nx = 2\nos._exit(0)\n", R"({"x": 1})") == corrupted);
+  }
   SECTION("writing to sys.__stdout__") {
     CHECK(run("import sys\nsys.__stdout__.write('hello')\nx = 3\n", R"({"x": 1})") == corrupted);
   }
@@ -149,8 +152,9 @@ TEST_CASE("print() output is swallowed", "[integration][errors]") {
 
 TEST_CASE("stderr output and exit codes", "[integration][errors]") {
   SECTION("os.write(2) then sys.exit(3)") {
-    CHECK(normalized_emsg(run("import os, sys\nos.write(2, b'to stderr\\n')\nsys.exit(3)\n")) ==
-          R"(Couldn't execute jailed code: stdout: b'', stderr: b'to stderr\n' with status code: 3)");
+    CHECK(
+        normalized_emsg(run("import os, sys\nos.write(2, b'to stderr\\n')\nsys.exit(3)\n")) ==
+        R"(Couldn't execute jailed code: stdout: b'', stderr: b'to stderr\n' with status code: 3)");
   }
   SECTION("sys.exit with a message") {
     CHECK(normalized_emsg(run("import sys\nsys.exit('bye')\n")) ==
@@ -168,8 +172,9 @@ TEST_CASE("stderr output and exit codes", "[integration][errors]") {
 TEST_CASE("killed by a signal: minus the signal number", "[integration][errors]") {
   SECTION("SIGKILL") {
     auto exec = execute("import os\nos.kill(os.getpid(), 9)\n", R"({"a": 1})");
-    CHECK(exec.body() ==
-          R"({"globals_dict":{"a":1},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: -9"})");
+    CHECK(
+        exec.body() ==
+        R"({"globals_dict":{"a":1},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: -9"})");
     REQUIRE(exec.report.sandbox_status.has_value());
     CHECK(*exec.report.sandbox_status == -9);
   }
@@ -188,9 +193,10 @@ TEST_CASE("killed by a signal: minus the signal number", "[integration][errors]"
 
 TEST_CASE("captured output is spelled as CPython's repr(bytes)", "[integration][errors]") {
   SECTION("UTF-8, tab, both quotes, backslash, CR, NUL, DEL") {
-    CHECK(normalized_emsg(
-              run("import os\nos.write(2, b'\\xc3\\xa9\\t\\'\"\\\\\\r\\x00\\x7f')\nos._exit(1)\n")) ==
-          R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xc3\xa9\t\'"\\\r\x00\x7f' with status code: 1)");
+    CHECK(
+        normalized_emsg(
+            run("import os\nos.write(2, b'\\xc3\\xa9\\t\\'\"\\\\\\r\\x00\\x7f')\nos._exit(1)\n")) ==
+        R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xc3\xa9\t\'"\\\r\x00\x7f' with status code: 1)");
   }
   SECTION("only single quotes: double-quoted literal") {
     CHECK(normalized_emsg(run("import os\nos.write(2, b\"it's\")\nos._exit(1)\n")) ==
@@ -201,7 +207,8 @@ TEST_CASE("captured output is spelled as CPython's repr(bytes)", "[integration][
           R"(Couldn't execute jailed code: stdout: b'', stderr: b'say "hi"' with status code: 1)");
   }
   SECTION("text printed to sys.stderr is UTF-8 encoded") {
-    CHECK(normalized_emsg(run("import sys\nprint('\\u00e9', file=sys.stderr)\nsys.exit(2)\n")) ==
-          R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xc3\xa9\n' with status code: 2)");
+    CHECK(
+        normalized_emsg(run("import sys\nprint('\\u00e9', file=sys.stderr)\nsys.exit(2)\n")) ==
+        R"(Couldn't execute jailed code: stdout: b'', stderr: b'\xc3\xa9\n' with status code: 2)");
   }
 }

@@ -51,28 +51,28 @@ TEST_CASE("argv, sys.path[0], cwd and TMPDIR", "[integration][hygiene]") {
 TEST_CASE("tmp/ is writable, the sandbox dir is not", "[integration][hygiene]") {
   RunArgs args;
   args.config = config_with_limits([](cjs::Limits& l) { l.fsize_bytes = 1 << 20; });
-  const std::string body = run(
-      "def attempt(f):\n"
-      "    try:\n"
-      "        f()\n"
-      "        return 'ok'\n"
-      "    except OSError as e:\n"
-      "        return [e.errno, e.strerror]\n"
-      "def write_tmp():\n"
-      "    with open('tmp/x', 'w') as f:\n"
-      "        f.write('hi')\n"
-      "tmp_write = attempt(write_tmp)\n"
-      "with open('tmp/x') as f:\n"
-      "    tmp_read = f.read()\n"
-      "del f\n"
-      "dir_write = attempt(lambda: open('x', 'w'))\n"
-      "dir_mkdir = attempt(lambda: __import__('os').mkdir('d'))\n"
-      "wrapper_append = attempt(lambda: open('jailed_code', 'a'))\n"
-      "import os\n"
-      "wrapper_unlink = attempt(lambda: os.unlink('jailed_code'))\n"
-      "tmp_rename = attempt(lambda: os.rename('tmp', 'tmp2'))\n"
-      "listing = sorted(os.listdir('.'))\n",
-      "{}", args);
+  const std::string body =
+      run("def attempt(f):\n"
+          "    try:\n"
+          "        f()\n"
+          "        return 'ok'\n"
+          "    except OSError as e:\n"
+          "        return [e.errno, e.strerror]\n"
+          "def write_tmp():\n"
+          "    with open('tmp/x', 'w') as f:\n"
+          "        f.write('hi')\n"
+          "tmp_write = attempt(write_tmp)\n"
+          "with open('tmp/x') as f:\n"
+          "    tmp_read = f.read()\n"
+          "del f\n"
+          "dir_write = attempt(lambda: open('x', 'w'))\n"
+          "dir_mkdir = attempt(lambda: __import__('os').mkdir('d'))\n"
+          "wrapper_append = attempt(lambda: open('jailed_code', 'a'))\n"
+          "import os\n"
+          "wrapper_unlink = attempt(lambda: os.unlink('jailed_code'))\n"
+          "tmp_rename = attempt(lambda: os.rename('tmp', 'tmp2'))\n"
+          "listing = sorted(os.listdir('.'))\n",
+          "{}", args);
   CHECK(body ==
         R"({"globals_dict":{"tmp_write":"ok","tmp_read":"hi",)"
         R"("dir_write":[13,"Permission denied"],"dir_mkdir":[13,"Permission denied"],)"
@@ -82,18 +82,19 @@ TEST_CASE("tmp/ is writable, the sandbox dir is not", "[integration][hygiene]") 
 
 TEST_CASE("nothing of the service's environment leaks", "[integration][hygiene]") {
   REQUIRE(setenv("CJS_TEST_ENV_LEAKAGE", "yes", 1) == 0);
-  const std::string body = run(
-      "import os\n"
-      "leak = 'CJS_TEST_ENV_LEAKAGE' in os.environ\n"
-      "has_path = 'PATH' in os.environ\n"
-      "keys = sorted(os.environ)\n");
+  const std::string body =
+      run("import os\n"
+          "leak = 'CJS_TEST_ENV_LEAKAGE' in os.environ\n"
+          "has_path = 'PATH' in os.environ\n"
+          "keys = sorted(os.environ)\n");
   unsetenv("CJS_TEST_ENV_LEAKAGE");
   CHECK(global_json(body, "leak") == "false");
   CHECK(global_json(body, "has_path") == "true");
   // No other variable of ours appears either (a few have to exist in any
   // process; their values are the sandbox's own).
-  const std::set<std::string> allowed = {"PATH", "TMPDIR", "HOME", "LANG", "LC_ALL", "LC_CTYPE",
-                                         "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS"};
+  const std::set<std::string> allowed = {
+      "PATH",   "TMPDIR",   "HOME",         "LANG",
+      "LC_ALL", "LC_CTYPE", "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS"};
   std::set<std::string> ours;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;
@@ -114,24 +115,24 @@ TEST_CASE("no file descriptor above 2 is inherited", "[integration][hygiene]") {
   // A descriptor without close-on-exec in the service must not reach the code.
   int leaky = open("/etc/hostname", O_RDONLY);
   REQUIRE(leaky >= 0);
-  const std::string body = run(
-      "import os\n"
-      "open_fds = []\n"
-      "for fd in range(3, 1024):\n"
-      "    try:\n"
-      "        os.fstat(fd)\n"
-      "    except OSError:\n"
-      "        continue\n"
-      "    open_fds.append(fd)\n"
-      "del fd\n");
+  const std::string body =
+      run("import os\n"
+          "open_fds = []\n"
+          "for fd in range(3, 1024):\n"
+          "    try:\n"
+          "        os.fstat(fd)\n"
+          "    except OSError:\n"
+          "        continue\n"
+          "    open_fds.append(fd)\n"
+          "del fd\n");
   close(leaky);
   CHECK(body == R"({"globals_dict":{"open_fds":[]}})");
 }
 
-TEST_CASE("signal dispositions and the signal mask are not inherited",
-          "[integration][hygiene]") {
+TEST_CASE("signal dispositions and the signal mask are not inherited", "[integration][hygiene]") {
   // What the service ignores or blocks must not carry over to the code.
-  struct sigaction ignore {}, old_usr1 {};
+  struct sigaction ignore {
+  }, old_usr1{};
   ignore.sa_handler = SIG_IGN;
   REQUIRE(sigaction(SIGUSR1, &ignore, &old_usr1) == 0);
   sigset_t block, old_mask;
@@ -139,10 +140,10 @@ TEST_CASE("signal dispositions and the signal mask are not inherited",
   sigaddset(&block, SIGUSR2);
   sigaddset(&block, SIGTERM);
   REQUIRE(sigprocmask(SIG_BLOCK, &block, &old_mask) == 0);
-  const std::string body = run(
-      "import signal\n"
-      "usr1_default = signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL\n"
-      "blocked = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))\n");
+  const std::string body =
+      run("import signal\n"
+          "usr1_default = signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL\n"
+          "blocked = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))\n");
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   sigaction(SIGUSR1, &old_usr1, nullptr);
   CHECK(body == R"({"globals_dict":{"usr1_default":true,"blocked":[]}})");
@@ -159,7 +160,9 @@ TEST_CASE("a daemonized grandchild does not outlive the run", "[integration][hyg
       "    if pid == 0:\n"
       "        os.setsid()\n"
       "        if os.fork() == 0:\n"
-      "            named = ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0) == 0\n"
+      "            named = ctypes.CDLL(None).prctl(15, b'" +
+      marker +
+      "', 0, 0, 0) == 0\n"
       "            for fd in (0, 1, 2):\n"
       "                os.close(fd)\n"
       "            os.write(w, b'up' if named else b'no')\n"
@@ -204,8 +207,12 @@ TEST_CASE("no sandbox dir is left behind", "[integration][hygiene]") {
   RunArgs args = in_root(root.path);
   SECTION("success") { CHECK(run("x = 1", "{}", args) == R"({"globals_dict":{"x":1}})"); }
   SECTION("an exception") { CHECK(emsg_of(run("1/0", "{}", args)).has_value()); }
-  SECTION("a timeout") { CHECK(emsg_of(run("import time\ntime.sleep(30)", "{}", args)).has_value()); }
-  SECTION("a segfault") { CHECK(emsg_of(run("import ctypes\nctypes.string_at(0)", "{}", args)).has_value()); }
+  SECTION("a timeout") {
+    CHECK(emsg_of(run("import time\ntime.sleep(30)", "{}", args)).has_value());
+  }
+  SECTION("a segfault") {
+    CHECK(emsg_of(run("import ctypes\nctypes.string_at(0)", "{}", args)).has_value());
+  }
   SECTION("an upload") {
     args.files = {{"python_lib.zip", make_stored_zip({{"m.py", "V = 1\n"}})}};
     args.python_path = {"python_lib.zip"};
@@ -221,8 +228,7 @@ TEST_CASE("no sandbox dir is left behind", "[integration][hygiene]") {
   CHECK(root.leftovers().empty());
 }
 
-TEST_CASE("the default sandbox dir under /tmp is removed after the run",
-          "[integration][hygiene]") {
+TEST_CASE("the default sandbox dir under /tmp is removed after the run", "[integration][hygiene]") {
   const std::string body = run("import os\ncwd = os.getcwd()\n");
   auto cwd = global_json(body, "cwd");
   REQUIRE(cwd.has_value());
@@ -239,45 +245,53 @@ TEST_CASE("what the code plants in tmp/ is cleaned up without being followed",
   { std::ofstream(precious) << "keep me"; }
   REQUIRE(chmod(precious.c_str(), 0644) == 0);
 
-  struct stat passwd_before {}, precious_before {};
+  struct stat passwd_before {
+  }, precious_before{};
   REQUIRE(stat("/etc/passwd", &passwd_before) == 0);
   REQUIRE(stat(precious.c_str(), &precious_before) == 0);
 
   RunArgs args = in_root(root.path);
-  const std::string body = run(
-      "import os\n"
-      "os.symlink('/etc/passwd', 'tmp/link')\n"
-      "os.symlink('" + canary.path + "', 'tmp/dirlink')\n"
-      "os.symlink('" + precious + "', 'tmp/filelink')\n"
-      "os.symlink('/etc', 'tmp/etclink')\n"
-      "try:\n"
-      "    os.link('/etc/passwd', 'tmp/hard')\n"
-      "except OSError:\n"
-      "    pass\n"
-      "try:\n"
-      "    os.link('" + precious + "', 'tmp/hard2')\n"
-      "except OSError:\n"
-      "    pass\n"
-      "os.mkfifo('tmp/fifo')\n"
-      "os.makedirs('tmp/locked/inner')\n"
-      "with open('tmp/locked/inner/f', 'w'):\n"
-      "    pass\n"
-      "os.symlink('/etc/passwd', 'tmp/locked/inner/link')\n"
-      "os.chmod('tmp/locked/inner', 0)\n"
-      "os.chmod('tmp/locked', 0)\n"
-      "deep = 'tmp/' + '/'.join(['d'] * 200)\n"
-      "os.makedirs(deep)\n"
-      "os.symlink('/etc', deep + '/etc')\n"
-      "os.mkfifo(deep + '/fifo')\n"
-      "os.chmod(deep, 0)\n"
-      "os.chmod('tmp', 0o500)\n"
-      "del deep\n"
-      "x = 1\n",
-      "{}", args);
+  const std::string body =
+      run("import os\n"
+          "os.symlink('/etc/passwd', 'tmp/link')\n"
+          "os.symlink('" +
+              canary.path +
+              "', 'tmp/dirlink')\n"
+              "os.symlink('" +
+              precious +
+              "', 'tmp/filelink')\n"
+              "os.symlink('/etc', 'tmp/etclink')\n"
+              "try:\n"
+              "    os.link('/etc/passwd', 'tmp/hard')\n"
+              "except OSError:\n"
+              "    pass\n"
+              "try:\n"
+              "    os.link('" +
+              precious +
+              "', 'tmp/hard2')\n"
+              "except OSError:\n"
+              "    pass\n"
+              "os.mkfifo('tmp/fifo')\n"
+              "os.makedirs('tmp/locked/inner')\n"
+              "with open('tmp/locked/inner/f', 'w'):\n"
+              "    pass\n"
+              "os.symlink('/etc/passwd', 'tmp/locked/inner/link')\n"
+              "os.chmod('tmp/locked/inner', 0)\n"
+              "os.chmod('tmp/locked', 0)\n"
+              "deep = 'tmp/' + '/'.join(['d'] * 200)\n"
+              "os.makedirs(deep)\n"
+              "os.symlink('/etc', deep + '/etc')\n"
+              "os.mkfifo(deep + '/fifo')\n"
+              "os.chmod(deep, 0)\n"
+              "os.chmod('tmp', 0o500)\n"
+              "del deep\n"
+              "x = 1\n",
+          "{}", args);
   CHECK(body == R"({"globals_dict":{"x":1}})");
   CHECK(root.leftovers().empty());
 
-  struct stat passwd_after {}, precious_after {};
+  struct stat passwd_after {
+  }, precious_after{};
   REQUIRE(stat("/etc/passwd", &passwd_after) == 0);
   CHECK(passwd_after.st_size == passwd_before.st_size);
   CHECK(passwd_after.st_mode == passwd_before.st_mode);
@@ -315,7 +329,9 @@ TEST_CASE("deferred cleanup (the worker's mode): the run is over when execute() 
       "import ctypes, os, time\n"
       "if os.fork() == 0:\n"
       "    os.setsid()\n"
-      "    ctypes.CDLL(None).prctl(15, b'" + marker + "', 0, 0, 0)\n"
+      "    ctypes.CDLL(None).prctl(15, b'" +
+      marker +
+      "', 0, 0, 0)\n"
       "    time.sleep(60)\n"
       "x = 1\n";
   const cjs::ExecPayload daemon = cjs::test::accepted_payload(payload_json(code, "{}"), {});

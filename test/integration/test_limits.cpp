@@ -48,12 +48,12 @@ TEST_CASE("REALTIME kills a sleeper with -9, promptly", "[integration][limits]")
 }
 
 TEST_CASE("ignoring SIGTERM and SIGINT does not survive the deadline", "[integration][limits]") {
-  const std::string body = run(
-      "import signal, time\n"
-      "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-      "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-      "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
-      "time.sleep(30)\n");
+  const std::string body =
+      run("import signal, time\n"
+          "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+          "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+          "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+          "time.sleep(30)\n");
   CHECK(emsg(body) == kKilledSilently);
 }
 
@@ -75,12 +75,10 @@ TEST_CASE("CPU limit: SIGXCPU, status -24", "[integration][limits]") {
 }
 
 TEST_CASE("FSIZE: the largest file the code may write", "[integration][limits]") {
-  const std::string too_large =
-      R"(\nOSError: [Errno 27] File too large\n' with status code: 1)";
+  const std::string too_large = R"(\nOSError: [Errno 27] File too large\n' with status code: 1)";
   SECTION("FSIZE=0: not even one byte") {
-    const std::string body =
-        run("f = open('tmp/f', 'wb', buffering=0)\nf.write(b'x')\n", "{}",
-            with_limits([](cjs::Limits& l) { l.fsize_bytes = 0; }));
+    const std::string body = run("f = open('tmp/f', 'wb', buffering=0)\nf.write(b'x')\n", "{}",
+                                 with_limits([](cjs::Limits& l) { l.fsize_bytes = 0; }));
     CHECK_THAT(emsg(body), Catch::EndsWith(too_large));
   }
   SECTION("FSIZE=0 still allows creating an empty file") {
@@ -95,8 +93,8 @@ TEST_CASE("FSIZE: the largest file the code may write", "[integration][limits]")
           R"({"globals_dict":{"size":100}})");
   }
   SECTION("FSIZE=100: 1000 bytes do not") {
-    const std::string body = run("with open('tmp/f', 'wb') as f:\n    f.write(b'x' * 1000)\n",
-                                 "{}", with_limits([](cjs::Limits& l) { l.fsize_bytes = 100; }));
+    const std::string body = run("with open('tmp/f', 'wb') as f:\n    f.write(b'x' * 1000)\n", "{}",
+                                 with_limits([](cjs::Limits& l) { l.fsize_bytes = 100; }));
     CHECK_THAT(emsg(body), Catch::EndsWith(too_large));
   }
   SECTION("FSIZE=1 MiB: seek to 1 GiB then write") {
@@ -166,11 +164,11 @@ TEST_CASE("NPROC: forking beyond the limit fails with EAGAIN", "[integration][li
 
 TEST_CASE("NPROC: a thread bomb fails too", "[integration][limits]") {
   auto args = with_limits([](cjs::Limits& l) { l.nproc = 5; });
-  const std::string body = run(
-      "import threading, time\n"
-      "while True:\n"
-      "    threading.Thread(target=time.sleep, args=(10,), daemon=True).start()\n",
-      "{}", args);
+  const std::string body =
+      run("import threading, time\n"
+          "while True:\n"
+          "    threading.Thread(target=time.sleep, args=(10,), daemon=True).start()\n",
+          "{}", args);
   CHECK_THAT(emsg(body),
              Catch::EndsWith(R"(\nRuntimeError: can\'t start new thread\n' with status code: 1)"));
   expect_next_run_clean();
@@ -226,9 +224,9 @@ TEST_CASE("stdout and stderr are capped", "[integration][limits]") {
     CHECK_FALSE(exec.report.stderr_truncated);
   }
   SECTION("stderr: exactly the cap is kept, the rest counted") {
-    auto exec = execute(
-        "import sys\nsys.stderr.write('y' * 100000)\nsys.stderr.flush()\nsys.exit(1)\n", "{}",
-        with_config(config));
+    auto exec =
+        execute("import sys\nsys.stderr.write('y' * 100000)\nsys.stderr.flush()\nsys.exit(1)\n",
+                "{}", with_config(config));
     CHECK(emsg(exec.body()) == "Couldn't execute jailed code: stdout: b'', stderr: b'" +
                                    std::string(4096, 'y') + "' with status code: 1");
     CHECK(exec.report.stderr_truncated);
@@ -278,15 +276,15 @@ TEST_CASE("the code runs under exactly the configured rlimits", "[integration][l
       l.fsize_bytes = 12345;
       l.nproc = 7;
     });
-    const std::string body = run(
-        "import resource as r\n"
-        "cpu = r.getrlimit(r.RLIMIT_CPU)\n"
-        "vmem = r.getrlimit(r.RLIMIT_AS)\n"
-        "fsize = r.getrlimit(r.RLIMIT_FSIZE)\n"
-        "nproc = r.getrlimit(r.RLIMIT_NPROC)\n"
-        "core = r.getrlimit(r.RLIMIT_CORE)\n"
-        "del r\n",
-        "{}", args);
+    const std::string body =
+        run("import resource as r\n"
+            "cpu = r.getrlimit(r.RLIMIT_CPU)\n"
+            "vmem = r.getrlimit(r.RLIMIT_AS)\n"
+            "fsize = r.getrlimit(r.RLIMIT_FSIZE)\n"
+            "nproc = r.getrlimit(r.RLIMIT_NPROC)\n"
+            "core = r.getrlimit(r.RLIMIT_CORE)\n"
+            "del r\n",
+            "{}", args);
     CHECK(body ==
           R"({"globals_dict":{"cpu":[2,3],"vmem":[314572800,314572800],"fsize":[12345,12345],)"
           R"("nproc":[7,7],"core":[0,0]}})");

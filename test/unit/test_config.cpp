@@ -14,10 +14,10 @@
 
 namespace {
 
-using cjs::Config;
-using cjs::ConfigError;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using cjs::Config;
+using cjs::ConfigError;
 
 Config Parse(const std::string& yaml, std::vector<std::string>& warnings) {
   return cjs::parse_config(yaml, "test.yaml", warnings);
@@ -78,19 +78,38 @@ TEST_CASE("default_config equals the struct defaults", "[config]") {
   CHECK(parsed.source == "<embedded default>");
 }
 
-TEST_CASE("the embedded default parses without warnings and spells out every key",
-          "[config]") {
+TEST_CASE("the embedded default parses without warnings and spells out every key", "[config]") {
   std::vector<std::string> warnings;
   cjs::parse_config(cjs::default_config_yaml(), "default", warnings);
   CHECK(warnings.empty());
   const std::string text(cjs::default_config_yaml());
-  for (const char* key :
-       {"CODEJAIL_ENABLED:", "CODE_JAIL:", "python_bin:", "user:", "limits:", "CPU:",
-        "REALTIME:", "VMEM:", "FSIZE:", "NPROC:", "PROXY:", "limit_overrides:",
-        "CODEJAIL_SERVICE:", "bind:", "workers:", "max_requests:", "max_requests_jitter:",
-        "stdout_cap_bytes:", "stderr_cap_bytes:", "max_body_bytes:", "max_connections:",
-        "sandbox_root:", "tmp_size_bytes:", "memory_limit_bytes:", "sandbox_uid_base:",
-        "require_apparmor:", "log_code:"}) {
+  for (const char* key : {"CODEJAIL_ENABLED:",
+                          "CODE_JAIL:",
+                          "python_bin:",
+                          "user:",
+                          "limits:",
+                          "CPU:",
+                          "REALTIME:",
+                          "VMEM:",
+                          "FSIZE:",
+                          "NPROC:",
+                          "PROXY:",
+                          "limit_overrides:",
+                          "CODEJAIL_SERVICE:",
+                          "bind:",
+                          "workers:",
+                          "max_requests:",
+                          "max_requests_jitter:",
+                          "stdout_cap_bytes:",
+                          "stderr_cap_bytes:",
+                          "max_body_bytes:",
+                          "max_connections:",
+                          "sandbox_root:",
+                          "tmp_size_bytes:",
+                          "memory_limit_bytes:",
+                          "sandbox_uid_base:",
+                          "require_apparmor:",
+                          "log_code:"}) {
     CAPTURE(key);
     CHECK_THAT(text, Contains(key));
   }
@@ -247,10 +266,12 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
       {"CODE_JAIL: {limits: {CPU: '1'}}", "CODE_JAIL.limits.CPU: expected a non-negative integer"},
       {"CODE_JAIL: {limits: {CPU: 010}}", "CODE_JAIL.limits.CPU: expected a non-negative integer"},
       {"CODE_JAIL: {limits: {CPU: 0x10}}", "CODE_JAIL.limits.CPU"},
-      {"CODE_JAIL: {limits: {CPU: }}", "CODE_JAIL.limits.CPU: expected a non-negative integer, "
-                                       "got null"},
-      {"CODE_JAIL: {limits: {CPU: [1]}}", "CODE_JAIL.limits.CPU: expected a non-negative "
-                                          "integer, got a list"},
+      {"CODE_JAIL: {limits: {CPU: }}",
+       "CODE_JAIL.limits.CPU: expected a non-negative integer, "
+       "got null"},
+      {"CODE_JAIL: {limits: {CPU: [1]}}",
+       "CODE_JAIL.limits.CPU: expected a non-negative "
+       "integer, got a list"},
       {"CODE_JAIL: {limits: {CPU: 99999999999999999999}}", "CODE_JAIL.limits.CPU"},
       {"CODE_JAIL: {limits: {REALTIME: -0.5}}",
        "CODE_JAIL.limits.REALTIME: expected a non-negative number"},
@@ -282,8 +303,9 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
       {"CODEJAIL_ENABLED: 'false'", "CODEJAIL_ENABLED: expected true or false"},
       {"CODEJAIL_ENABLED: 1", "CODEJAIL_ENABLED: expected true or false"},
       {"CODEJAIL_ENABLED:", "CODEJAIL_ENABLED: expected true or false, got null"},
-      {"CODEJAIL_SERVICE: {workers: 0}", "CODEJAIL_SERVICE.workers: expected an integer from 1 "
-                                         "to 256, got '0'"},
+      {"CODEJAIL_SERVICE: {workers: 0}",
+       "CODEJAIL_SERVICE.workers: expected an integer from 1 "
+       "to 256, got '0'"},
       {"CODEJAIL_SERVICE: {workers: 257}", "CODEJAIL_SERVICE.workers"},
       {"CODEJAIL_SERVICE: {workers: four}", "CODEJAIL_SERVICE.workers"},
       {"CODEJAIL_SERVICE: {max_requests: -1}", "CODEJAIL_SERVICE.max_requests"},
@@ -293,15 +315,17 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
        "CODEJAIL_SERVICE.stdout_cap_bytes: expected an integer of at least 1024, got '1023'"},
       {"CODEJAIL_SERVICE: {stderr_cap_bytes: 0}", "CODEJAIL_SERVICE.stderr_cap_bytes"},
       {"CODEJAIL_SERVICE: {max_body_bytes: 10}", "CODEJAIL_SERVICE.max_body_bytes"},
-      {"CODEJAIL_SERVICE: {max_connections: 0}", "CODEJAIL_SERVICE.max_connections: expected an "
-                                                 "integer from 1 to 100000, got '0'"},
+      {"CODEJAIL_SERVICE: {max_connections: 0}",
+       "CODEJAIL_SERVICE.max_connections: expected an "
+       "integer from 1 to 100000, got '0'"},
       {"CODEJAIL_SERVICE: {max_connections: 100001}", "CODEJAIL_SERVICE.max_connections"},
       {"CODEJAIL_SERVICE: {tmp_size_bytes: 0}", "CODEJAIL_SERVICE.tmp_size_bytes"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 0}", "CODEJAIL_SERVICE.sandbox_uid_base"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 999}", "CODEJAIL_SERVICE.sandbox_uid_base"},
       {"CODEJAIL_SERVICE: {memory_limit_bytes: -1}", "CODEJAIL_SERVICE.memory_limit_bytes"},
-      {"CODEJAIL_SERVICE: {sandbox_root: tmp}", "CODEJAIL_SERVICE.sandbox_root: expected an "
-                                                "absolute path"},
+      {"CODEJAIL_SERVICE: {sandbox_root: tmp}",
+       "CODEJAIL_SERVICE.sandbox_root: expected an "
+       "absolute path"},
       {"CODEJAIL_SERVICE: {require_apparmor: 'yes'}", "CODEJAIL_SERVICE.require_apparmor"},
       {"CODEJAIL_SERVICE: {log_code: 0}", "CODEJAIL_SERVICE.log_code"},
       {"CODEJAIL_SERVICE: {bind: 8080}", "CODEJAIL_SERVICE.bind: expected HOST:PORT"},
@@ -341,17 +365,17 @@ TEST_CASE("unknown limit names are errors, not warnings", "[config]") {
 TEST_CASE("PROXY is accepted and ignored", "[config]") {
   SECTION("0 is silent") {
     std::vector<std::string> warnings;
-    const Config config = Parse("CODEJAIL_ENABLED: true\nCODE_JAIL: {limits: {PROXY: 0}}\n",
-                                warnings);
+    const Config config =
+        Parse("CODEJAIL_ENABLED: true\nCODE_JAIL: {limits: {PROXY: 0}}\n", warnings);
     CHECK(warnings.empty());
     CHECK(config.limits.proxy == 0);
   }
   SECTION("1 warns") {
     std::vector<std::string> warnings;
-    const Config config = Parse("CODEJAIL_ENABLED: true\nCODE_JAIL: {limits: {PROXY: 1}}\n",
-                                warnings);
-    CHECK(warnings == std::vector<std::string>{
-                          "CODE_JAIL.limits.PROXY is not supported and is ignored"});
+    const Config config =
+        Parse("CODEJAIL_ENABLED: true\nCODE_JAIL: {limits: {PROXY: 1}}\n", warnings);
+    CHECK(warnings ==
+          std::vector<std::string>{"CODE_JAIL.limits.PROXY is not supported and is ignored"});
     CHECK(config.limits.proxy == 1);
   }
   SECTION("per context it warns and is dropped") {
@@ -403,17 +427,17 @@ TEST_CASE("booleans follow YAML 1.1 as PyYAML reads them", "[config]") {
 }
 
 TEST_CASE("bind accepts IPv4, [IPv6] and names with a valid port", "[config]") {
-  for (const char* good : {"127.0.0.1:8550", "0.0.0.0:1", "'[::1]:8080'", "'[::]:65535'",
-                           "'[fe80::1]:80'", "localhost:8080", "codejail.internal:80",
-                           "codejail-service_1:443"}) {
+  for (const char* good :
+       {"127.0.0.1:8550", "0.0.0.0:1", "'[::1]:8080'", "'[::]:65535'", "'[fe80::1]:80'",
+        "localhost:8080", "codejail.internal:80", "codejail-service_1:443"}) {
     CAPTURE(good);
     CHECK_NOTHROW(Parse(std::string("CODEJAIL_SERVICE: {bind: ") + good + "}"));
   }
   CHECK(Parse("CODEJAIL_SERVICE: {bind: '[::1]:8080'}").bind == "[::1]:8080");
-  for (const char* bad : {"localhost", ":8080", "localhost:", "localhost:0", "localhost:65536",
-                          "localhost:-1", "localhost:+80", "localhost:80x", "::1:8080",
-                          "[::1]8080", "[::1]:", "[nope]:80", "999.1.1.1:80", "1.2.3:80",
-                          "bad host:80", "host/x:80", ".host:80"}) {
+  for (const char* bad :
+       {"localhost", ":8080", "localhost:", "localhost:0", "localhost:65536", "localhost:-1",
+        "localhost:+80", "localhost:80x", "::1:8080", "[::1]8080", "[::1]:", "[nope]:80",
+        "999.1.1.1:80", "1.2.3:80", "bad host:80", "host/x:80", ".host:80"}) {
     CAPTURE(bad);
     CHECK_THAT(ErrorOf(std::string("CODEJAIL_SERVICE: {bind: '") + bad + "'}"),
                StartsWith("CODEJAIL_SERVICE.bind: expected HOST:PORT"));
@@ -447,8 +471,8 @@ TEST_CASE("duplicate keys: the last wins, as in PyYAML, with a warning", "[confi
   CHECK(config.limit_overrides.at("x").cpu_seconds == 6);
   CHECK_FALSE(config.limit_overrides.at("x").nproc);
   CHECK(HasWarning(warnings, "duplicate key 'CODE_JAIL.limits.CPU': the last value is used"));
-  CHECK(HasWarning(warnings,
-                   "duplicate key 'CODE_JAIL.limit_overrides.x': the last value is used"));
+  CHECK(
+      HasWarning(warnings, "duplicate key 'CODE_JAIL.limit_overrides.x': the last value is used"));
 }
 
 TEST_CASE("anchors and << merge keys work as in PyYAML", "[config]") {

@@ -42,8 +42,7 @@ TEST_CASE("an unknown context gives the defaults", "[limits]") {
   CHECK(cjs::resolve_limits(Defaults(), Overrides(), std::string("course-v1:other+X+Y")) ==
         Defaults());
   CHECK(cjs::resolve_limits(Defaults(), Overrides(), std::string("")) == Defaults());
-  CHECK(cjs::resolve_limits(Defaults(), {}, std::string("course-v1:edX+Demo+T1")) ==
-        Defaults());
+  CHECK(cjs::resolve_limits(Defaults(), {}, std::string("course-v1:edX+Demo+T1")) == Defaults());
 }
 
 TEST_CASE("a context with no overrides gives the defaults", "[limits]") {
