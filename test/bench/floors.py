@@ -95,6 +95,40 @@ def bare_runs(python, source_dir, workload, runs, realtime=None):
         d.close()
 
 
+def bare_parallel_rps(python, source_dir, workload, clients, seconds):
+    """Bare runs of the workload by `clients` threads back to back for
+    `seconds`: what the unconfined interpreter itself sustains at that
+    concurrency on this machine (completed runs per second)."""
+    import threading
+    dirs = [BareDir(source_dir, workload) for _ in range(clients)]
+    stdin = workload.sandbox_stdin()
+    done, failures = [0] * clients, []
+    deadline = time.perf_counter() + seconds
+
+    def loop(i):
+        while time.perf_counter() < deadline:
+            _, result = _timed_run([python, "-E", "-B", "jailed_code"], stdin, cwd=dirs[i].path,
+                                   env=dirs[i].env)
+            if result.returncode != 0:
+                failures.append(result.returncode)
+                return
+            done[i] += 1
+
+    start = time.perf_counter()
+    try:
+        threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for d in dirs:
+            d.close()
+    if failures:
+        raise RuntimeError("bare %s failed in parallel: %r" % (workload.name, failures[:5]))
+    return sum(done) / (time.perf_counter() - start)
+
+
 def bare_python_pass(python, runs):
     """`python -E -B -c pass`: interpreter start-up alone, for reference."""
     times = []
