@@ -134,6 +134,15 @@ TEST_CASE("44: deeply nested JSON globals work or fail cleanly", "[attack][proto
   expect_clean_next_run(executor);
 }
 
+// Extracts the uploaded zip bomb into tmp/ and reports the error and the size.
+// (A function: kPyAttempt lives in another translation unit.)
+static std::string extract_bomb_into_tmp() {
+  return kPyAttempt +
+         "import os, zipfile\n"
+         "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
+         "size = os.path.getsize('tmp/bomb.bin')\n";
+}
+
 TEST_CASE("45: a zip bomb as python_lib.zip costs only what the code reads", "[attack][protocol]") {
   const std::string& bomb = zip_bomb();
   REQUIRE(bomb.size() < (2u << 20));
@@ -169,13 +178,7 @@ TEST_CASE("45: a zip bomb as python_lib.zip costs only what the code reads", "[a
   }
   SECTION("extracting it into tmp/ stops at FSIZE") {
     auto executor = make_executor(attack_config(), slot_for(45, 1));  // FSIZE 1 MiB
-    Outcome out =
-        run(executor,
-            kPyAttempt +
-                "import os, zipfile\n"
-                "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
-                "size = os.path.getsize('tmp/bomb.bin')\n",
-            "{}", args);
+    Outcome out = run(executor, extract_bomb_into_tmp(), "{}", args);
     CHECK(out.body() ==
           R"({"globals_dict":{"err":"OSError: [Errno 27] File too large","size":1048576}})");
     expect_clean_next_run(executor);
@@ -194,13 +197,7 @@ TEST_CASE("45: a zip bomb extracted into tmp/ stops at tmp_size", "[attack][deny
                                   c.limits.realtime_seconds = 5;
                                 }),
                                 slot_for(45, 2));
-  Outcome out =
-      run(executor,
-          kPyAttempt +
-              "import os, zipfile\n"
-              "err = attempt(zipfile.ZipFile('python_lib.zip').extract, 'bomb.bin', 'tmp')\n"
-              "size = os.path.getsize('tmp/bomb.bin')\n",
-          "{}", args);
+  Outcome out = run(executor, extract_bomb_into_tmp(), "{}", args);
   INFO("body: " << out.body());
   CHECK(global_str(out.body(), "err") == "OSError: [Errno 28] No space left on device");
   CHECK(global_int(out.body(), "size") <= 16 << 20);

@@ -64,26 +64,24 @@ def _descendants(pid, children):
     return out
 
 
-def _rss_kib(pid):
+def _proc_kib(pid, name, key):
+    """The `key:` line of /proc/PID/<name> in KiB; 0 once the process is gone."""
     try:
-        with open("/proc/%d/status" % pid) as f:
+        with open("/proc/%d/%s" % (pid, name)) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _rss_kib(pid):
+    return _proc_kib(pid, "status", "VmRSS")
 
 
 def _pss_kib(pid):
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kib(pid, "smaps_rollup", "Pss")
 
 
 def _exe_name(pid):

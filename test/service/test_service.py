@@ -10,7 +10,6 @@ Run (as root, inside a loopback-only network namespace):
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,20 +17,10 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.parse
+
+from service_process import ServiceProcess, children, descendants, free_port
 
 BUILD = None  # set from argv
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children(pid):
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
 
 
 def sandbox_processes(among=None, base=None):
@@ -50,16 +39,18 @@ def sandbox_processes(among=None, base=None):
     return found
 
 
-def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        for c in children(todo.pop()):
-            out.append(c)
-            todo.append(c)
-    return out
+def busy_worker(service, timeout=5):
+    """A worker running an execution (it has a keeper child), or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        busy = next((w for w in service.workers() if children(w)), None)
+        if busy is not None:
+            return busy
+        time.sleep(0.01)
+    return None
 
 
-class Service:
+class Service(ServiceProcess):
     def __init__(self, config_text=None, workers=2, extra=(), preexec_fn=None):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="cjs-service-test-")
@@ -86,47 +77,6 @@ class Service:
                 break
             time.sleep(0.05)
         raise AssertionError("service did not become healthy:\n" + self.logs())
-
-    def logs(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def request(self, method, path, body=None, headers=None, timeout=10):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.read(), dict(response.getheaders())
-        finally:
-            conn.close()
-
-    def execute(self, code, globals_dict=None, timeout=10):
-        body = urllib.parse.urlencode(
-            {"payload": json.dumps({"code": code, "globals_dict": globals_dict or {}})})
-        return self.request("POST", "/api/v0/code-exec", body,
-                            {"Content-Type": "application/x-www-form-urlencoded"}, timeout)
-
-    def workers(self):
-        found = []
-        for p in children(self.proc.pid):
-            try:
-                with open("/proc/%d/cmdline" % p, "rb") as f:
-                    if b"codejail-worker" in f.read():
-                        found.append(p)
-            except FileNotFoundError:
-                pass
-        return found
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 # A sandbox uid range no other service on the host uses (no account owns it).
@@ -167,11 +117,7 @@ class ServiceTest(unittest.TestCase):
         import threading
         thread = threading.Thread(target=slow)
         thread.start()
-        busy = None
-        deadline = time.time() + 5
-        while busy is None and time.time() < deadline:
-            busy = next((w for w in service.workers() if children(w)), None)
-            time.sleep(0.05)
+        busy = busy_worker(service)
         self.assertIsNotNone(busy, "no worker picked up the request")
         deadline = time.time() + 5
         sandboxed = []
@@ -213,11 +159,7 @@ class ServiceTest(unittest.TestCase):
         import threading
         thread = threading.Thread(target=slow)
         thread.start()
-        busy = None
-        deadline = time.time() + 5
-        while busy is None and time.time() < deadline:
-            busy = next((w for w in service.workers() if children(w)), None)
-            time.sleep(0.01)
+        busy = busy_worker(service)
         self.assertIsNotNone(busy, "no worker picked up the request")
         os.kill(busy, signal.SIGSTOP)
         try:

@@ -7,8 +7,6 @@ WATCHDOG_USEC), and reads what arrives, with the sender's pid from the kernel.
 Run (as root, inside a loopback-only network namespace):
     test/service/test_systemd_notify.py <build dir>
 """
-import http.client
-import json
 import os
 import pwd
 import shutil
@@ -21,7 +19,8 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.parse
+
+from service_process import ServiceProcess, children, free_port
 
 BUILD = None  # set from argv
 
@@ -29,17 +28,6 @@ LONG_LIMITS = """CODEJAIL_ENABLED: true
 CODE_JAIL:
   limits: {CPU: 10, REALTIME: 10}
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children(pid):
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
 
 
 class NotifySocket:
@@ -96,7 +84,7 @@ class NotifySocket:
         self.sock.close()
 
 
-class NotifiedService:
+class NotifiedService(ServiceProcess):
     def __init__(self, test, config_text=LONG_LIMITS, workers=2, watchdog_usec=400000,
                  watchdog_pid=None, notify=True):
         self.tmp = tempfile.mkdtemp(prefix="cjs-notify-test-")
@@ -124,51 +112,10 @@ class NotifiedService:
             stdout=self.log, stderr=self.log, env=env)
         test.addCleanup(self.stop)
 
-    def logs(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def request(self, method, path, body=None, headers=None, timeout=10):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def execute(self, code, timeout=10):
-        body = urllib.parse.urlencode({"payload": json.dumps({"code": code, "globals_dict": {}})})
-        return self.request("POST", "/api/v0/code-exec", body,
-                            {"Content-Type": "application/x-www-form-urlencoded"}, timeout)
-
-    def workers(self):
-        found = []
-        for p in children(self.proc.pid):
-            try:
-                with open("/proc/%d/cmdline" % p, "rb") as f:
-                    if b"codejail-worker" in f.read():
-                        found.append(p)
-            except FileNotFoundError:
-                pass
-        return found
-
-    def acceptor(self):
-        others = [p for p in children(self.proc.pid) if p not in self.workers()]
-        return others[0] if len(others) == 1 else None
-
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().stop()
         if self.notify:
             self.notify.close()
-        self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
