@@ -41,13 +41,24 @@ uid_t slot_uid(int slot) { return attack_config().sandbox_uid_base + static_cast
 
 // ---------------------------------------------------------------- config ---
 
+namespace {
+
+// The limit_overrides context expect_clean_next_run() runs in.
+constexpr const char* kNextRunContext = "attack-tests:next-run";
+
+}  // namespace
+
 Config attack_config() {
   Config config = default_config();
-  config.limits.cpu_seconds = 1;
-  config.limits.realtime_seconds = 2;
+  config.limits.cpu_seconds = kAmpleCpuSeconds;
+  config.limits.realtime_seconds = kAmpleRealtimeSeconds;
   config.limits.vmem_bytes = 512 << 20;
   config.limits.fsize_bytes = 1 << 20;
   config.limits.nproc = 15;
+  LimitOverride ample_time;
+  ample_time.cpu_seconds = kAmpleCpuSeconds;
+  ample_time.realtime_seconds = kAmpleRealtimeSeconds;
+  config.limit_overrides[kNextRunContext] = ample_time;
   return config;
 }
 
@@ -117,9 +128,21 @@ Outcome run(jail::Executor& executor, std::string_view code, std::string_view gl
 }
 
 void expect_clean_next_run(jail::Executor& executor) {
-  Outcome next = run(executor, "x = 1");
+  RunArgs args;
+  args.limit_overrides_context = kNextRunContext;
+  Outcome next = run(executor, "x = 1", "{}", args);
   INFO("failure: " << next.report.failure);
   CHECK(next.body() == R"({"globals_dict":{"x":1}})");
+}
+
+double prompt_end_bound(jail::Executor& executor, double limit_seconds) {
+  RunArgs args;
+  args.limit_overrides_context = kNextRunContext;
+  const Outcome trivial = run(executor, "pass", "{}", args);
+  INFO("trivial run: " << trivial.body());
+  CHECK(trivial.body() == R"({"globals_dict":{}})");
+  // A second of margin, plus four times what a run costs here and now.
+  return limit_seconds + 1.0 + 4 * trivial.seconds;
 }
 
 // -------------------------------------------------------------- bodies ---

@@ -27,6 +27,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -65,8 +66,16 @@ uid_t slot_uid(int slot);
 
 // ---------------------------------------------------------------- config ---
 
-// The embedded default configuration with production-like limits:
-// CPU 1, REALTIME 2, VMEM 512 MiB, FSIZE 1 MiB, NPROC 15 (api.md 5).
+// Time limits for runs that do not test time: far above what any attack
+// here needs even on a machine ten times slower than a 2-core VM where
+// Python starts in 40 ms, so that only the limit under test ends a run
+// (test/README.md, "Tests that depend on the host").
+inline constexpr std::int64_t kAmpleCpuSeconds = 10;
+inline constexpr double kAmpleRealtimeSeconds = 20;
+
+// The embedded default configuration with production-like resource limits
+// (VMEM 512 MiB, FSIZE 1 MiB, NPROC 15; api.md 5) and ample time limits.
+// Tests of CPU or REALTIME set those themselves.
 Config attack_config();
 Config attack_config(const std::function<void(Config&)>& tweak);
 
@@ -103,7 +112,15 @@ Outcome run(jail::Executor& executor, std::string_view code, std::string_view gl
             const RunArgs& args = {});
 
 // The item's epilogue: `x = 1` must give exactly {"globals_dict":{"x":1}}.
+// It runs with ample time limits (a limit_overrides context that
+// attack_config() adds), whatever limits the test itself set.
 void expect_clean_next_run(jail::Executor& executor);
+
+// The longest a run ended by a time limit of `limit_seconds` may take in all:
+// the limit plus the setup and cleanup a trivial run costs on `executor`
+// here and now (measured, with a wide margin), so that "promptly" holds on a
+// slow or loaded machine and still catches a kill that comes far too late.
+double prompt_end_bound(jail::Executor& executor, double limit_seconds);
 
 // -------------------------------------------------------------- bodies ---
 

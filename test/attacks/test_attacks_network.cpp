@@ -77,8 +77,7 @@ constexpr const char* kEacces = "PermissionError: [Errno 13] Permission denied";
 }  // namespace
 
 TEST_CASE("33: HTTP to the internet and DNS lookups fail inside the sandbox", "[attack][deny]") {
-  auto executor = make_executor(
-      attack_config([](cjs::Config& c) { c.limits.realtime_seconds = 5; }), slot_for(33));
+  auto executor = make_executor(attack_config(), slot_for(33));
   // Only run inside the test's loopback-only namespace (make_executor checks).
   Outcome out = run(executor, kPyAttempt +
                                   "import socket, urllib.request\n"
