@@ -281,9 +281,14 @@ void Executor::finish_cleanup() {
 
 ExecutionReport Executor::execute(const ExecPayload& payload,
                                   const std::vector<UploadedFile>& files) {
+  return execute(
+      payload, files,
+      resolve_limits(config_.limits, config_.limit_overrides, payload.limit_overrides_context));
+}
+
+ExecutionReport Executor::execute(const ExecPayload& payload,
+                                  const std::vector<UploadedFile>& files, const Limits& limits) {
   finish_cleanup();  // the previous run's, if the caller has not yet
-  const Limits limits =
-      resolve_limits(config_.limits, config_.limit_overrides, payload.limit_overrides_context);
 
   // A python_path entry must name an uploaded file; the reference would look
   // for it on the service's own disk, which we never do.

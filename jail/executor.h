@@ -58,6 +58,10 @@ class Executor {
   explicit Executor(Config config, int slot = 0);
 
   ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
+  // The same under `limits` instead of those the configuration gives the
+  // payload's context (the startup probes, which test confinement, not speed).
+  ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files,
+                          const Limits& limits);
 
   // With deferred cleanup on (the worker), execute() returns as soon as
   // every process of the run is dead and leaves the removal of the run's

@@ -20,12 +20,22 @@ struct ProbeRun {
   std::optional<json::Value> globals;
 };
 
+// The configured limits, but time enough for any host: a probe tests
+// confinement, and a slow first start (a cold page cache, a loaded machine)
+// must not mark the service unhealthy.
+Limits probe_limits(const Limits& configured) {
+  Limits limits = configured;
+  limits.cpu_seconds = kProbeCpuSeconds;
+  limits.realtime_seconds = kProbeRealtimeSeconds;
+  return limits;
+}
+
 ProbeRun run_code(Executor& executor, const std::string& code, const char* globals_json) {
   ExecPayload payload;
   payload.code = code;
   payload.globals = *json::parse(globals_json).value;
   payload.slug = "startup-probe";
-  ExecutionReport report = executor.execute(payload, {});
+  ExecutionReport report = executor.execute(payload, {}, probe_limits(executor.config().limits));
   ProbeRun run;
   json::ParseResult body = json::parse(report.body);
   if (!body || !body.value->is_object()) {

@@ -3,12 +3,17 @@
 // result gates execution (check 2 of api.md 2.2) and health.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "jail/executor.h"
 
 namespace cjs::jail {
+
+// Time limits of the probe runs (the configured VMEM, FSIZE and NPROC apply).
+inline constexpr std::int64_t kProbeCpuSeconds = 5;
+inline constexpr double kProbeRealtimeSeconds = 10;
 
 struct ProbeResult {
   std::string name;  // functionality, disk, exec, network, egress, apparmor

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +17,32 @@
 
 namespace cjs::itest {
 
-Config test_config() { return default_config(); }
+Config test_config() {
+  Config config = default_config();
+  config.limits.cpu_seconds = kAmpleCpuSeconds;
+  config.limits.realtime_seconds = kAmpleRealtimeSeconds;
+  return config;
+}
+
+int test_slot() {
+  static const int slot = [] {
+    // /run is a tmpfs: the locks never outlive a boot; flock() ones end with
+    // the process that holds them.
+    const std::string dir = "/run/cjs-test-slots";
+    ::mkdir(dir.c_str(), 0700);
+    for (int candidate = 1; candidate < 100; ++candidate) {
+      const std::string path = dir + "/integration-" + std::to_string(candidate);
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) continue;
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return candidate;  // fd stays open: held
+      ::close(fd);
+    }
+    return -1;
+  }();
+  INFO("no free integration test slot in /run/cjs-test-slots");
+  REQUIRE(slot > 0);
+  return slot;
+}
 
 Config config_with(const std::function<void(Config&)>& tweak) {
   Config config = test_config();
@@ -37,7 +65,7 @@ Execution execute(std::string_view code, std::string_view globals_json, const Ru
   std::vector<std::string> names;
   for (const auto& f : args.files) names.push_back(f.name);
   const ExecPayload payload = test::accepted_payload(payload_json(code, globals_json, args), names);
-  jail::Executor executor(args.config ? *args.config : test_config());
+  jail::Executor executor(args.config ? *args.config : test_config(), test_slot());
   Execution result;
   const auto start = std::chrono::steady_clock::now();
   result.report = executor.execute(payload, args.files);
@@ -72,9 +100,16 @@ std::vector<std::string> global_keys(const std::string& body) {
 }
 
 uid_t sandbox_uid() {
-  // The tests run as root with the default slot 0: runs use base + 0.
   REQUIRE(geteuid() == 0);
-  return test_config().sandbox_uid_base;
+  return test_config().sandbox_uid_base + static_cast<uid_t>(test_slot());
+}
+
+double prompt_end_bound(double limit_seconds) {
+  const Execution trivial = execute("pass");
+  INFO("trivial run: " << trivial.body());
+  CHECK(trivial.body() == R"({"globals_dict":{}})");
+  // A second of margin, plus four times what a run costs here and now.
+  return limit_seconds + 1.0 + 4 * trivial.seconds;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,8 +30,16 @@ using test::processes_named;
 using test::random_token;
 using test::ScratchDir;
 
+// Time limits for runs that do not test time: far above what any test here
+// needs even on a machine ten times slower than a 2-core VM where Python
+// starts in 40 ms, so that only the limit under test ends a run
+// (test/README.md, "Tests that depend on the host").
+inline constexpr std::int64_t kAmpleCpuSeconds = 10;
+inline constexpr double kAmpleRealtimeSeconds = 20;
+
 // The embedded default configuration (the sandbox interpreter
-// /opt/codejail-service/sandbox-venv/bin/python, user 'sandbox'), unchanged.
+// /opt/codejail-service/sandbox-venv/bin/python, user 'sandbox') with ample
+// CPU and REALTIME. Tests of a time limit set it themselves.
 Config test_config();
 
 // test_config() with `tweak` applied, e.g.
@@ -76,8 +85,20 @@ std::optional<std::string> global_json(const std::string& body, std::string_view
 // The keys of globals_dict, in body order.
 std::vector<std::string> global_keys(const std::string& body);
 
-// The uid of the configured sandbox user (tests run as root).
+// The worker slot this test process runs as (uid = sandbox_uid_base + slot):
+// the lowest of 1..99 that no other test process holds (a lock held until
+// this process exits), so that integration tests ctest runs at the same time
+// never share a uid (RLIMIT_NPROC and the "nothing left of the uid" checks
+// count per uid). The attack suite uses slots 100 and up.
+int test_slot();
+
+// The uid runs get (tests run as root): sandbox_uid_base + test_slot().
 uid_t sandbox_uid();
+
+// The longest a run ended by a time limit of `limit_seconds` may take in all:
+// the limit plus the setup and cleanup a trivial run costs here and now
+// (measured, with a wide margin).
+double prompt_end_bound(double limit_seconds);
 
 // Pids of live processes whose real uid is `uid` and that descend from this
 // process (what our runs left behind; other test processes' runs are not

@@ -27,6 +27,13 @@ RunArgs in_root(const std::string& sandbox_root) {
   return args;
 }
 
+// A run ended by REALTIME: the limit under test.
+RunArgs with_realtime(double seconds) {
+  RunArgs args;
+  args.config = config_with_limits([&](cjs::Limits& l) { l.realtime_seconds = seconds; });
+  return args;
+}
+
 }  // namespace
 
 TEST_CASE("the sandbox dir holds jailed_code and tmp", "[integration][hygiene]") {
@@ -182,7 +189,7 @@ TEST_CASE("a daemonized grandchild does not outlive the run", "[integration][hyg
     CHECK(left.empty());
   }
   SECTION("the run times out") {
-    const std::string body = run(daemonize + "time.sleep(30)\n");
+    const std::string body = run(daemonize + "time.sleep(30)\n", "{}", with_realtime(2));
     auto left = processes_named(marker);
     kill_all(left);
     CHECK(emsg_of(body) ==
@@ -208,6 +215,7 @@ TEST_CASE("no sandbox dir is left behind", "[integration][hygiene]") {
   SECTION("success") { CHECK(run("x = 1", "{}", args) == R"({"globals_dict":{"x":1}})"); }
   SECTION("an exception") { CHECK(emsg_of(run("1/0", "{}", args)).has_value()); }
   SECTION("a timeout") {
+    args.config->limits.realtime_seconds = 1;
     CHECK(emsg_of(run("import time\ntime.sleep(30)", "{}", args)).has_value());
   }
   SECTION("a segfault") {
@@ -322,7 +330,8 @@ TEST_CASE("deferred cleanup (the worker's mode): the run is over when execute() 
   // may still be running then, and nothing may be left when the next run
   // starts or after finish_cleanup().
   ScratchDir root(0755);
-  cjs::jail::Executor executor(config_with([&](cjs::Config& c) { c.sandbox_root = root.path; }));
+  cjs::jail::Executor executor(config_with([&](cjs::Config& c) { c.sandbox_root = root.path; }),
+                               test_slot());
   executor.set_deferred_cleanup(true);
   const std::string marker = "cjs-defer-" + random_token(6);
   const std::string code =

@@ -38,13 +38,15 @@ void expect_next_run_clean() {
 }  // namespace
 
 TEST_CASE("REALTIME kills a sleeper with -9, promptly", "[integration][limits]") {
+  const double bound = prompt_end_bound(1.0);
   auto exec = execute("import time\ntime.sleep(30)\n", "{}",
                       with_limits([](cjs::Limits& l) { l.realtime_seconds = 1; }));
   CHECK(exec.body() == std::string(R"({"globals_dict":{},"emsg":")") + kKilledSilently + "\"}");
   REQUIRE(exec.report.sandbox_status.has_value());
   CHECK(*exec.report.sandbox_status == -9);
-  // The only timing assertion of the suite: REALTIME=1 answers within 2 s.
-  CHECK(exec.seconds < 2.0);
+  // The only timing assertion of the suite: REALTIME=1 answers within the
+  // limit plus what a trivial run costs here (measured).
+  CHECK(exec.seconds < bound);
 }
 
 TEST_CASE("ignoring SIGTERM and SIGINT does not survive the deadline", "[integration][limits]") {
@@ -53,21 +55,23 @@ TEST_CASE("ignoring SIGTERM and SIGINT does not survive the deadline", "[integra
           "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
           "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
           "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
-          "time.sleep(30)\n");
+          "time.sleep(30)\n",
+          "{}", with_limits([](cjs::Limits& l) { l.realtime_seconds = 1; }));
   CHECK(emsg(body) == kKilledSilently);
 }
 
 TEST_CASE("a process that stops itself is still killed", "[integration][limits]") {
-  const std::string body = run("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nx = 1\n");
+  const std::string body = run("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nx = 1\n",
+                               "{}", with_limits([](cjs::Limits& l) { l.realtime_seconds = 1; }));
   CHECK(emsg(body) == kKilledSilently);
   expect_next_run_clean();
 }
 
 TEST_CASE("CPU limit: SIGXCPU, status -24", "[integration][limits]") {
-  auto exec = execute("while True:\n    pass\n", "{}", with_limits([](cjs::Limits& l) {
-                        l.cpu_seconds = 1;
-                        l.realtime_seconds = 5;
-                      }));
+  // REALTIME stays ample: however slowly this machine hands out CPU time, the
+  // run ends at CPU.
+  auto exec = execute("while True:\n    pass\n", "{}",
+                      with_limits([](cjs::Limits& l) { l.cpu_seconds = 1; }));
   CHECK(emsg(exec.body()) ==
         "Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: -24");
   REQUIRE(exec.report.sandbox_status.has_value());
@@ -178,16 +182,16 @@ TEST_CASE("limit_overrides: the request's context selects an overlay", "[integra
   cjs::Config config = config_with([](cjs::Config& c) {
     c.limits.realtime_seconds = 1;
     cjs::LimitOverride overlay;
-    overlay.realtime_seconds = 3;
+    overlay.realtime_seconds = 10;  // far above the 1.5 s sleep, even on a slow machine
     c.limit_overrides["course-v1:X+Y+Z"] = overlay;
   });
   const std::string code = "import time\ntime.sleep(1.5)\nx = 1\n";
-  SECTION("the configured context: REALTIME 3") {
+  SECTION("the configured context: REALTIME 10") {
     RunArgs args = with_config(config);
     args.limit_overrides_context = "course-v1:X+Y+Z";
     auto exec = execute(code, "{}", args);
     CHECK(exec.body() == R"({"globals_dict":{"x":1}})");
-    CHECK(exec.report.limits.realtime_seconds == 3.0);
+    CHECK(exec.report.limits.realtime_seconds == 10.0);
     CHECK(exec.report.limits.cpu_seconds == config.limits.cpu_seconds);
   }
   SECTION("an unknown context: the defaults") {
@@ -207,6 +211,10 @@ TEST_CASE("stdout and stderr are capped", "[integration][limits]") {
     c.stdout_cap_bytes = 4096;
     c.stderr_cap_bytes = 4096;
   });
+  // The floods end at a time limit: production-like CPU 1, REALTIME 2.
+  cjs::Config flood_config = config;
+  flood_config.limits.cpu_seconds = 1;
+  flood_config.limits.realtime_seconds = 2;
   SECTION("stdout: an emsg shows exactly the cap, the rest is counted") {
     // (The stdout cap's allowance for the input's size serves returning
     // globals on success; an emsg never shows more than the cap, since its
@@ -244,7 +252,7 @@ TEST_CASE("stdout and stderr are capped", "[integration][limits]") {
   }
   SECTION("an endless stdout flood ends at the deadline") {
     auto exec = execute("import sys\nwhile True:\n    sys.__stdout__.write('x' * 65536)\n", "{}",
-                        with_config(config));
+                        with_config(flood_config));
     const std::string e = emsg(exec.body());
     CHECK_THAT(e, Catch::StartsWith("Couldn't execute jailed code: stdout: b'xxxx"));
     REQUIRE(exec.report.sandbox_status.has_value());
@@ -256,7 +264,7 @@ TEST_CASE("stdout and stderr are capped", "[integration][limits]") {
   }
   SECTION("an endless stderr flood ends at the deadline") {
     auto exec = execute("import os\nwhile True:\n    os.write(2, b'y' * 65536)\n", "{}",
-                        with_config(config));
+                        with_config(flood_config));
     const std::string e = emsg(exec.body());
     CHECK_THAT(e, Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'yyyy"));
     REQUIRE(exec.report.sandbox_status.has_value());
