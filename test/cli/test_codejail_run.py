@@ -6,6 +6,7 @@ Usage: test_codejail_run.py /path/to/codejail-run [unittest options]
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,22 @@ BINARY = None  # set from argv before unittest.main
 
 EXAMPLE = '{"code": "x = x + 1", "globals_dict": {"x": 16}}'
 EXAMPLE_BODY = b'{"globals_dict":{"x":17}}'
-TIMEOUT = 60
+TIMEOUT = 120
+
+# Sandbox uids of this suite's own (uid = base + slot 0): the integration
+# tests ctest runs alongside use 61000 + 1..99, the attack tests 61000 + 100
+# and up, the service suites 62000-62511, the API suite 63000-63767.
+OWN_UID_BASE = 64000
+
+# The configuration of every run that is not about configuration: ample time
+# limits (far above what these runs need even on a machine ten times slower
+# than a 2-core VM where Python starts in 40 ms, so that a loaded host cannot
+# turn an answer into a REALTIME kill) and this suite's sandbox uids.
+AMPLE_CONFIG = """CODEJAIL_ENABLED: true
+CODE_JAIL:
+  limits: {CPU: 10, REALTIME: 20}
+CODEJAIL_SERVICE: {sandbox_uid_base: %d}
+""" % OWN_UID_BASE
 
 
 def make_zip(members):
@@ -32,11 +48,41 @@ def make_zip(members):
 PAYLOAD_WITH_UID = b'{"code": "import os\\nx = x + 1\\nu = os.getuid()", "globals_dict": {"x": 16}}'
 
 
+def userns_refused(as_user, env):
+    """Why this host refuses what the unprivileged mode needs, or None: a
+    child, run as the unprivileged user, makes a user namespace with itself
+    mapped to root and, inside it, the mount, pid, network and ipc namespaces
+    and a mount. Refused e.g. by user.max_user_namespaces=0, Debian's
+    kernel.unprivileged_userns_clone=0, or Ubuntu's
+    kernel.apparmor_restrict_unprivileged_userns=1 (no capabilities in the
+    namespace for programs without an AppArmor profile allowing it)."""
+    probe = as_user + ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--net",
+                       "--ipc", "--fork", "--", "mount", "-t", "tmpfs", "cjs-userns-probe", "/tmp"]
+    proc = subprocess.run(probe, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          timeout=TIMEOUT)
+    if proc.returncode == 0:
+        return None
+    settings = []
+    for path in ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone",
+                 "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"):
+        try:
+            with open(path) as f:
+                settings.append("%s=%s" % (path[len("/proc/sys/"):].replace("/", "."), f.read().strip()))
+        except OSError:
+            pass
+    return ("this host refuses unprivileged user namespaces to the codejail user: `%s` exited "
+            "with status %d: %s (%s)" % (" ".join(probe), proc.returncode,
+                                         proc.stdout.decode(errors="replace").strip(),
+                                         ", ".join(settings) or "no userns sysctls"))
+
+
 class CodejailRunTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cjs-cli-test-")
-        # Keep the caller's configuration out of the tests.
-        self.env = {k: v for k, v in os.environ.items() if k != "CODEJAIL_SERVICE_CFG"}
+        # The caller's configuration stays out of the tests: runs without
+        # --config get AMPLE_CONFIG through the variable codejail-run reads.
+        self.bare_env = {k: v for k, v in os.environ.items() if k != "CODEJAIL_SERVICE_CFG"}
+        self.env = dict(self.bare_env, CODEJAIL_SERVICE_CFG=self.write("ample.yaml", AMPLE_CONFIG))
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -168,7 +214,7 @@ class CodejailRunTest(unittest.TestCase):
 
     def test_config_from_environment(self):
         config = self.write("disabled.yaml", "CODEJAIL_ENABLED: false\n")
-        env = dict(self.env, CODEJAIL_SERVICE_CFG=config)
+        env = dict(self.bare_env, CODEJAIL_SERVICE_CFG=config)
         status, out, err = self.run_cli(stdin=EXAMPLE, env=env)
         self.assertEqual((status, out), (1, b'{"error":"Codejail service not enabled"}'), err)
 
@@ -189,7 +235,8 @@ class CodejailRunTest(unittest.TestCase):
 
     def test_limits_from_config_apply(self):
         config = self.write("slow.yaml",
-                            "CODEJAIL_ENABLED: true\nCODE_JAIL:\n  limits:\n    REALTIME: 0.5\n")
+                            "CODEJAIL_ENABLED: true\nCODE_JAIL:\n  limits:\n    REALTIME: 0.5\n"
+                            "CODEJAIL_SERVICE: {sandbox_uid_base: %d}\n" % OWN_UID_BASE)
         payload = json.dumps({"code": "import time\ntime.sleep(5)", "globals_dict": {}})
         status, out, err = self.run_cli("--config", config, stdin=payload)
         self.assertEqual(status, 0, err)
@@ -198,14 +245,31 @@ class CodejailRunTest(unittest.TestCase):
             b'{"globals_dict":{},"emsg":"Couldn\'t execute jailed code: stdout: b\'\', stderr: b\'\' with status code: -9"}')
 
     def test_print_default_config_roundtrip(self):
-        status, out, err = self.run_cli("--print-default-config")
+        status, out, err = self.run_cli("--print-default-config", env=self.bare_env)
         self.assertEqual(status, 0, err)
         self.assertIn(b"CODEJAIL_ENABLED: true", out)
         self.assertIn(b"CODE_JAIL:", out)
+        # The printed text as it is loads cleanly (no warnings) and enables
+        # execution: the request is refused only for its payload, which is
+        # checked after the configuration.
         config = self.write("default.yaml", out)
+        status, body, err = self.run_cli("--config", config, stdin=b'{"code": "x"}')
+        self.assertEqual(body, b'{"error":"Payload JSON did not match schema at path $: '
+                               b'\'globals_dict\' is a required property"}', err)
+        self.assertEqual(status, 1, err)
+        self.assertNotIn('"level":"warning"', err)
+        # And it executes: the same text with only the time limits made ample
+        # and this suite's sandbox uids (the default's time limits are for
+        # production hosts, not for a slow or loaded test machine).
+        text = out.decode()
+        for key, ample in (("CPU", "10"), ("REALTIME", "20"),
+                           ("sandbox_uid_base", str(OWN_UID_BASE))):
+            pattern = r"(?m)^(\s+%s: )[0-9.]+(?=\s)" % key
+            self.assertEqual(len(re.findall(pattern, text)), 1, "one '%s: N' line" % key)
+            text = re.sub(pattern, r"\g<1>" + ample, text)
+        config = self.write("default-ample.yaml", text)
         status, body, err = self.run_cli("--config", config, stdin=EXAMPLE)
         self.assertEqual((status, body), (0, EXAMPLE_BODY), err)
-        # No warnings: the printed text is a clean configuration.
         self.assertNotIn('"level":"warning"', err)
 
     # --- usage ----------------------------------------------------------------
@@ -244,15 +308,22 @@ class CodejailRunTest(unittest.TestCase):
             account = pwd.getpwnam("codejail")
         except KeyError:
             self.fail("the codejail user is missing: run deploy/setup-host")
+        as_codejail = ["setpriv", "--reuid=codejail", "--regid=codejail", "--clear-groups"]
+        # The mode needs the host to grant unprivileged user namespaces
+        # (with capabilities inside them); some hosts refuse them by policy.
+        refused = userns_refused(as_codejail, self.env)
+        if refused:
+            self.skipTest(refused)
         root = os.path.join(self.tmp, "sandboxes")
         os.mkdir(root)
         os.chown(root, account.pw_uid, account.pw_gid)
         os.chmod(self.tmp, 0o755)
-        config = self.write("config.yaml", "CODEJAIL_ENABLED: true\nCODEJAIL_SERVICE:\n"
-                                           "  sandbox_root: %s\n" % root)
+        config = self.write("config.yaml",
+                            "CODEJAIL_ENABLED: true\nCODE_JAIL:\n  limits: {CPU: 10, REALTIME: 20}\n"
+                            "CODEJAIL_SERVICE:\n  sandbox_root: %s\n  sandbox_uid_base: %d\n"
+                            % (root, OWN_UID_BASE))
         os.chmod(config, 0o644)
-        as_codejail = ["setpriv", "--reuid=codejail", "--regid=codejail", "--clear-groups",
-                       BINARY, "--config", config]
+        as_codejail += [BINARY, "--config", config]
         proc = subprocess.run(as_codejail + ["-"], input=PAYLOAD_WITH_UID, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=self.env, timeout=TIMEOUT)
         self.assertEqual(proc.stdout.decode(),
@@ -278,4 +349,4 @@ if __name__ == "__main__":
     BINARY = os.path.abspath(sys.argv.pop(1))
     if not os.access(BINARY, os.X_OK):
         sys.exit("not an executable: " + BINARY)
-    unittest.main(argv=[sys.argv[0]] + sys.argv[1:])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[1:], verbosity=2)
