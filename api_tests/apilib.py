@@ -30,6 +30,44 @@ TIMEOUT = (5, 180)
 
 JSON_TYPE = "application/json"
 
+# The embedded default's REALTIME (api.md 5: CPU 1, REALTIME 1): what the
+# tests of "the default limits" expect a time kill to take.
+DEFAULT_REALTIME = 1.0
+
+# limit_overrides_context names the runner configures (README.md); unset
+# against a deployment that has none.
+#   ample: {CPU: 10, REALTIME: 20}, VMEM/FSIZE/NPROC left at the defaults.
+#   production-ample: the production VMEM and FSIZE with ample time.
+AMPLE_CONTEXT = os.environ.get("API_TEST_AMPLE_CONTEXT") or None
+PRODUCTION_CONTEXT = os.environ.get("API_TEST_PRODUCTION_CONTEXT") or None
+PRODUCTION_AMPLE_CONTEXT = os.environ.get("API_TEST_PRODUCTION_AMPLE_CONTEXT") or None
+
+
+class _Limits:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "apilib." + self.name
+
+
+# Values of execute()'s limit_overrides_context besides a context name (or
+# None, sent as null):
+# AMPLE (the default): the ample context when one is configured, so that a
+#   slow or loaded host cannot turn an expected answer into a time kill; with
+#   none configured the key is left out (the deployment's default limits).
+# DEFAULT_LIMITS: the key is left out, for the tests *about* the default
+#   limits (a REALTIME kill, the default VMEM/FSIZE/NPROC, ...).
+AMPLE = _Limits("AMPLE")
+DEFAULT_LIMITS = _Limits("DEFAULT_LIMITS")
+
+
+def production_ample_context():
+    """The context with production VMEM and FSIZE but ample time, for tests
+    about memory, files or heavy imports (not about time); else the plain
+    production context; else None."""
+    return PRODUCTION_AMPLE_CONTEXT or PRODUCTION_CONTEXT
+
 MACHINERY_FAILURE = "Couldn't execute sandboxed code: See logs."
 CORRUPTED_STDOUT = "Sandboxed code produced corrupted stdout."
 
@@ -131,10 +169,25 @@ def post_raw(body, content_type=None, url=None, timeout=TIMEOUT, headers=None):
     return requests.post(url or EXEC_URL, data=body, headers=h, timeout=timeout)
 
 
-def execute(code, globals_dict=None, files=None, timeout=TIMEOUT, **extra):
+def execute(code, globals_dict=None, files=None, timeout=TIMEOUT, limit_overrides_context=AMPLE, **extra):
+    """POSTs {"code", "globals_dict", **extra} with the limits named by
+    limit_overrides_context: a context name, None (sent as null), AMPLE (the
+    default) or DEFAULT_LIMITS (both described above)."""
     payload = {"code": code, "globals_dict": {} if globals_dict is None else globals_dict}
     payload.update(extra)
+    if limit_overrides_context is AMPLE:
+        limit_overrides_context = AMPLE_CONTEXT if AMPLE_CONTEXT is not None else DEFAULT_LIMITS
+    if limit_overrides_context is not DEFAULT_LIMITS:
+        payload["limit_overrides_context"] = limit_overrides_context
     return post_payload(payload, files=files, timeout=timeout)
+
+
+def ample_payload_fields():
+    """The JSON text of ', "limit_overrides_context": "<ample>"' (or '' when
+    none is configured), for hand-written payload texts."""
+    if AMPLE_CONTEXT is None:
+        return ""
+    return ', "limit_overrides_context": ' + json.dumps(AMPLE_CONTEXT)
 
 
 def check_json_response(resp, status=200):
@@ -193,7 +246,9 @@ CLEAN_CODE = (
 
 def assert_service_fine():
     """After an attack: /health/ still 200 and the next run is clean (a fresh
-    empty tmp/, the default globals semantics, nothing left of the attack)."""
+    empty tmp/, the default globals semantics, nothing left of the attack).
+    The clean run gets ample time (execute's default): what is checked is
+    its answer, not the host's speed."""
     h = health()
     assert h.status_code == 200, (h.status_code, h.content)
     assert h.content == b'{"status": "OK"}'
@@ -235,6 +290,30 @@ def processes_named(comm):
     return found
 
 
+# The first sandbox uid of the service (CODEJAIL_SERVICE.sandbox_uid_base),
+# when the runner says; its executions run as this + slot (0-255), a block
+# no other service or suite on this host uses.
+SANDBOX_UID_BASE = int(os.environ["API_TEST_SANDBOX_UID_BASE"]) if os.environ.get("API_TEST_SANDBOX_UID_BASE") else None
+
+
+def sandbox_uid_processes():
+    """(pid, uid, comm) of local processes running as one of the service's
+    sandbox uids (needs SANDBOX_UID_BASE)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % entry) as f:
+                fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            uid = int(fields["Uid"].split()[0])
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+        if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + 256:
+            found.append((int(entry), uid, fields.get("Name", "").strip()))
+    return found
+
+
 def raw_http(data, timeout=30):
     """Sends raw bytes to the service and returns everything it answers until
     it closes the connection (end the last request with Connection: close)."""
@@ -253,6 +332,27 @@ def timed(fn, *args, **kwargs):
     start = time.monotonic()
     result = fn(*args, **kwargs)
     return result, time.monotonic() - start
+
+
+TRIVIAL_CODE = "x = x + 1"
+
+
+def trivial_request_seconds():
+    """Wall time of one trivial request (ample context), answer checked."""
+    resp, seconds = timed(execute, TRIVIAL_CODE, {"x": 1})
+    check_json_response(resp)
+    assert resp.content == b'{"globals_dict":{"x":2}}', resp.content[:2000]
+    return seconds
+
+
+def prompt_bound_seconds(limit_seconds, trivial_seconds):
+    """How long a request whose run a limit of `limit_seconds` ends may take
+    over HTTP and still count as ended promptly by that limit: the limit,
+    plus 1 s, plus four times what a trivial request costs on this service
+    now (interpreter start, sandbox setup and teardown, HTTP), so that the
+    bound holds on a slow or loaded host and still catches a run that is not
+    stopped by its limit."""
+    return limit_seconds + 1.0 + 4 * trivial_seconds
 
 
 def free_tcp_port():

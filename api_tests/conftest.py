@@ -3,7 +3,7 @@
 API_TEST_SERVICE_BASE (required): the service's base URL, e.g.
 http://127.0.0.1:8550. The service must run with CJS_TEST_ENV_LEAKAGE=yes in
 its environment (the sandbox must not see it). See README.md for the optional
-variables naming extra service instances.
+variables naming extra service instances and limit_overrides contexts.
 """
 
 import os
@@ -40,6 +40,42 @@ def service_reachable():
         pytest.fail("the service at %s is not healthy: GET /health/ -> %d %r (its startup "
                     "confinement probes failed; see its log)"
                     % (apilib.BASE, resp.status_code, resp.content[:200]), pytrace=False)
+
+
+# Samples of trivial requests, reported at the end of the session.
+_TRIVIAL_SAMPLES = []
+TRIVIAL_SAMPLE_COUNT = 10
+
+
+@pytest.fixture(scope="session")
+def trivial_latency(service_reachable):
+    """The p90 wall time of a trivial request (ample context) to this service,
+    measured once per session: what "promptly" has to allow for on this host."""
+    samples = sorted(apilib.trivial_request_seconds() for _ in range(TRIVIAL_SAMPLE_COUNT))
+    _TRIVIAL_SAMPLES.extend(samples)
+    return samples[(9 * len(samples) + 9) // 10 - 1]  # nearest-rank p90
+
+
+@pytest.fixture
+def prompt_bound(trivial_latency):
+    """prompt_bound(limit_seconds): the longest a request ended by a limit of
+    `limit_seconds` may take over HTTP (apilib.prompt_bound_seconds), with the
+    trivial-request cost taken as the larger of the session's p90 and one
+    trivial request measured at the time of the call (the load may change
+    during a session). Call it after the timed request."""
+    def bound(limit_seconds):
+        now = apilib.trivial_request_seconds()
+        _TRIVIAL_SAMPLES.append(now)
+        return apilib.prompt_bound_seconds(limit_seconds, max(trivial_latency, now))
+    return bound
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TRIVIAL_SAMPLES:
+        samples = sorted(_TRIVIAL_SAMPLES)
+        terminalreporter.write_line(
+            "trivial request latency: %d samples, median %.3f s, max %.3f s (bounds of "
+            "'promptly' allow limit + 1 s + 4 x that)" % (len(samples), samples[len(samples) // 2], samples[-1]))
 
 
 def _optional_base(variable, how):

@@ -17,6 +17,10 @@ import apilib
 CONNECT_TIMEOUT = 0.5
 READ_TIMEOUT = 3.5
 
+# edxapp sends the course id as limit_overrides_context; the runner configures
+# this one as an edX deployment would ({CPU: 3, REALTIME: 3}, README.md).
+COURSE = "course-v1:edX+DemoX+Demo_Course"
+
 # capa's prolog (safe_exec.py), with the standard library's random standing in
 # for random2 (same generator API).
 CODE_PROLOG = """\
@@ -123,8 +127,7 @@ def test_customresponse_round_trip_with_course_library(seed):
     code = CODE_PROLOG % seed + PROBLEM_CODE
     g = problem_globals(seed, "%.6f" % det)
     emsg, answer = edxapp_remote_exec(code, g, ["python_lib.zip"], [("python_lib.zip", COURSE_LIB)],
-                                      "course-v1:edX+DemoX+Demo_Course",
-                                      "block-v1:edX+DemoX+Demo_Course+type@problem+block@p1")
+                                      COURSE, "block-v1:edX+DemoX+Demo_Course+type@problem+block@p1")
     assert emsg is None
     assert "emsg" not in answer
     assert g["correct"] == ["correct"]
@@ -142,7 +145,7 @@ def test_customresponse_round_trip_with_course_library(seed):
 def test_wrong_answer_is_graded_incorrect():
     code = CODE_PROLOG % 7 + PROBLEM_CODE
     g = problem_globals(7, "-1")
-    emsg, _ = edxapp_remote_exec(code, g, ["python_lib.zip"], [("python_lib.zip", COURSE_LIB)], None, None)
+    emsg, _ = edxapp_remote_exec(code, g, ["python_lib.zip"], [("python_lib.zip", COURSE_LIB)], COURSE, None)
     assert emsg is None
     assert g["correct"] == ["incorrect"]
 
@@ -153,7 +156,7 @@ def test_without_course_library_urlencoded():
                               "correct = ['correct' if ans == str(x) else 'incorrect']\n")
     x = random.Random(3).randint(1, 100)
     g = {"seed": 3, "ans": str(x), "correct": ["unknown"]}
-    emsg, answer = edxapp_remote_exec(code, g, [], [], None, None)
+    emsg, answer = edxapp_remote_exec(code, g, [], [], COURSE, None)
     assert emsg is None
     assert g == {"seed": 3, "ans": str(x), "correct": ["correct"], "x": x, "ys": [0, 1, 4, 9]}
 
@@ -163,7 +166,7 @@ def test_author_error_reaches_the_client_as_emsg_with_globals_untouched():
     raise_line = code.count("\n")  # the last line of the code
     g = {"seed": 5, "correct": ["unknown"], "messages": [""]}
     emsg, answer = edxapp_remote_exec(code, g, ["python_lib.zip"], [("python_lib.zip", COURSE_LIB)],
-                                      None, "slug")
+                                      COURSE, "slug")
     assert answer["globals_dict"] == {"seed": 5, "correct": ["unknown"], "messages": [""]}
     assert emsg is not None
     e = apilib.normalize(emsg)
@@ -177,6 +180,7 @@ def test_author_error_reaches_the_client_as_emsg_with_globals_untouched():
 def test_timeout_answers_before_the_client_gives_up():
     code = CODE_PROLOG % 1 + "import time\ntime.sleep(60)\n"
     g = {"seed": 1}
+    # No context: the default REALTIME 1 kills it well inside the read timeout.
     emsg, answer = edxapp_remote_exec(code, g, [], [], None, None)  # no ReadTimeout
     assert emsg == apilib.silent_kill(-9)
     assert answer["globals_dict"] == {"seed": 1}
@@ -186,6 +190,6 @@ def test_several_executions_in_a_row_each_answer_in_time():
     for seed in range(6):
         code = CODE_PROLOG % seed + "v = random.random()\n"
         g = {"seed": seed}
-        emsg, _ = edxapp_remote_exec(code, g, [], [], None, None)
+        emsg, _ = edxapp_remote_exec(code, g, [], [], COURSE, None)
         assert emsg is None
         assert g["v"] == random.Random(seed).random()

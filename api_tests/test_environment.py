@@ -1,5 +1,9 @@
 """api.md section 4: the execution environment seen by the code, and section 5:
-the limits as the default configuration sets them."""
+the limits as the default configuration sets them.
+
+Runs get the ample context (apilib.execute's default) except where a default
+limit is the subject: those send no context (DEFAULT_LIMITS) and keep their
+code cheap, so that only the limit under test can decide the outcome."""
 
 import os
 import time
@@ -7,7 +11,7 @@ import time
 import pytest
 
 import apilib
-from apilib import PY_ATTEMPT, exec_body, silent_kill
+from apilib import DEFAULT_LIMITS, DEFAULT_REALTIME, PY_ATTEMPT, exec_body, silent_kill
 
 LIB = apilib.make_zip({"cjs_mod.py": "V = 1\n"})
 
@@ -163,10 +167,13 @@ PACKAGES = {
 
 
 def production_context():
-    """The limit_overrides_context with production-like limits (api.md 5:
-    CPU 1-3, REALTIME 3, VMEM 512 MiB, FSIZE 1 MiB), if the runner configured
-    one; else None: the deployment's own default limits."""
-    return os.environ.get("API_TEST_PRODUCTION_CONTEXT") or None
+    """The limit_overrides_context with production VMEM and FSIZE (api.md 5:
+    VMEM 512 MiB, FSIZE 1 MiB) and ample time, if the runner configured one
+    (importing nltk or building matplotlib's font cache takes seconds on a
+    slow host, and these tests are not about time); else the one with
+    production limits (CPU 3, REALTIME 3); else None: the deployment's own
+    default limits."""
+    return apilib.production_ample_context()
 
 
 @pytest.mark.parametrize("package", list(PACKAGES))
@@ -175,7 +182,8 @@ def test_course_packages(package):
                                % package)
     if not probe["found"]:
         pytest.skip("%s is not installed in the sandbox interpreter (api.md 4: 'as available')" % package)
-    # Importing sympy or nltk takes about a second: with production limits.
+    # Importing sympy or nltk takes about a second here: with production VMEM
+    # and FSIZE, and ample time.
     body = apilib.run(PACKAGES[package], limit_overrides_context=production_context())
     assert "emsg" not in body, body.get("emsg")
     assert body["globals_dict"].get("ok") is True, body
@@ -204,14 +212,28 @@ def test_matplotlib_with_config_dir_under_tmp():
 
 # ============================================================ section 5
 
+SHORT_SLEEP = 0.3
+
+
 def test_realtime_default_allows_short_sleeps():
-    assert apilib.run_globals("import time\ntime.sleep(0.3)\nx = 1") == {"x": 1}
+    # A whole trivial request (more than the run's share of REALTIME) plus
+    # the sleep must fit in the default REALTIME, or this host cannot tell;
+    # measured just before (the median of three), as the load is now.
+    trivial = sorted(apilib.trivial_request_seconds() for _ in range(3))[1]
+    if trivial + SHORT_SLEEP >= DEFAULT_REALTIME:
+        pytest.skip("this host is too slow to judge now: a trivial request takes %.2f s, plus the "
+                    "%.1f s sleep is not inside the default REALTIME %.0f s" % (trivial, SHORT_SLEEP,
+                                                                                DEFAULT_REALTIME))
+    assert apilib.run_globals("import time\ntime.sleep(%r)\nx = 1" % SHORT_SLEEP,
+                              limit_overrides_context=DEFAULT_LIMITS) == {"x": 1}
 
 
 def test_vmem_default_is_off():
+    # bytes(n) is calloc'd: 200 MiB of address space (what RLIMIT_AS would
+    # refuse) without touching a page, so the default REALTIME 1 is plenty.
     code = ("import resource\nlimit = list(resource.getrlimit(resource.RLIMIT_AS))\n"
-            "b = bytearray(200 << 20)\nn = len(b)\ndel b\n")
-    assert apilib.run_globals(code) == {"limit": [-1, -1], "n": 200 << 20}
+            "b = bytes(200 << 20)\nn = len(b)\ndel b\n")
+    assert apilib.run_globals(code, limit_overrides_context=DEFAULT_LIMITS) == {"limit": [-1, -1], "n": 200 << 20}
 
 
 def test_fsize_default_zero_means_no_bytes_at_all():
@@ -224,16 +246,22 @@ def test_fsize_default_zero_means_no_bytes_at_all():
         "one = attempt(write, 1)\n"
         "size = os.path.getsize('tmp/f')\n"
     )
-    assert apilib.run_globals(code) == {"one": "OSError: [Errno 27] File too large", "size": 0}
+    assert apilib.run_globals(code, limit_overrides_context=DEFAULT_LIMITS) == \
+        {"one": "OSError: [Errno 27] File too large", "size": 0}
 
 
 def test_fsize_uncaught_is_the_reference_error():
-    body = apilib.run("with open('tmp/f', 'wb', buffering=0) as f:\n    f.write(b'x')\n", {"a": 1})
+    body = apilib.run("with open('tmp/f', 'wb', buffering=0) as f:\n    f.write(b'x')\n", {"a": 1},
+                      limit_overrides_context=DEFAULT_LIMITS)
     assert body["globals_dict"] == {"a": 1}
     assert apilib.normalize(body["emsg"]).endswith("\\nOSError: [Errno 27] File too large\\n' with status code: 1")
 
 
-def test_nproc_default_15_processes():
+def test_nproc_default_15_processes(prompt_bound):
+    # Forking 14 interpreters takes a good part of the default REALTIME 1 on a
+    # loaded host, so this runs with ample time: the ample context changes
+    # only CPU and REALTIME, the NPROC in force is still the default one (the
+    # default limits themselves are checked cheaply, with threads, below).
     code = ("import os, time\n"
             "n = 0\n"
             "try:\n"
@@ -246,12 +274,16 @@ def test_nproc_default_15_processes():
             "    err = str(e)\n")
     start = time.monotonic()
     g = apilib.run_globals(code)
-    assert time.monotonic() - start < 2.5
+    seconds = time.monotonic() - start
+    # The sleeping children do not hold the answer back.
+    assert seconds < prompt_bound(DEFAULT_REALTIME), seconds
     assert g["err"] == "[Errno 11] Resource temporarily unavailable"
     assert 1 <= g["n"] <= 14, g  # 15 counts the interpreter itself
 
 
 def test_nproc_counts_threads():
+    # Under the default limits (no context): starting threads costs next to
+    # nothing, so this is where the default NPROC 15 is seen without help.
     code = ("import threading, time\n"
             "started = 0\n"
             "try:\n"
@@ -260,23 +292,25 @@ def test_nproc_counts_threads():
             "        started += 1\n"
             "except RuntimeError as e:\n"
             "    err = str(e)\n")
-    g = apilib.run_globals(code)
+    g = apilib.run_globals(code, limit_overrides_context=DEFAULT_LIMITS)
     assert g["err"] == "can't start new thread"
     assert 1 <= g["started"] <= 14, g
 
 
-def test_unknown_limit_overrides_context_means_default_limits():
+def test_unknown_limit_overrides_context_means_default_limits(prompt_bound):
     start = time.monotonic()
     resp = apilib.execute("import time\ntime.sleep(30)", {"a": 1},
                           limit_overrides_context="course-v1:NoSuch+Course+Run")
+    seconds = time.monotonic() - start
     apilib.check_json_response(resp)
     assert resp.content == exec_body({"a": 1}, silent_kill(-9))
-    assert time.monotonic() - start < 2.0
+    assert seconds < prompt_bound(DEFAULT_REALTIME), seconds
 
 
 def test_proxy_limit_is_not_a_payload_concern():
     # Limits come from configuration only: a payload key named like one is ignored.
-    resp = apilib.execute("import time\ntime.sleep(30)", {}, limits={"REALTIME": 60}, REALTIME=60)
+    resp = apilib.execute("import time\ntime.sleep(30)", {}, limits={"REALTIME": 60}, REALTIME=60,
+                          limit_overrides_context=DEFAULT_LIMITS)
     apilib.check_json_response(resp)
     assert resp.content == exec_body({}, silent_kill(-9))
 
@@ -296,4 +330,4 @@ def test_limit_overrides_context_overlays_the_defaults():
     assert apilib.run_globals(code, limit_overrides_context=context) == \
         {"fsize": "OSError: [Errno 27] File too large"}
     # Without the context: the default REALTIME 1.
-    assert apilib.run(code) == {"globals_dict": {}, "emsg": silent_kill(-9)}
+    assert apilib.run(code, limit_overrides_context=DEFAULT_LIMITS) == {"globals_dict": {}, "emsg": silent_kill(-9)}

@@ -1,5 +1,9 @@
 """api.md section 3: the response of an execution (body shape, rendering,
-globals semantics of 3.1, every emsg form of 3.2)."""
+globals semantics of 3.1, every emsg form of 3.2).
+
+Runs get the ample context (apilib.execute's default); the time-kill forms
+(-9, -24) are produced by the default limits (DEFAULT_LIMITS) or the CPU
+context."""
 
 import json
 import os
@@ -8,7 +12,7 @@ import time
 import pytest
 
 import apilib
-from apilib import exec_body, jailed_emsg, normalize, silent_kill
+from apilib import DEFAULT_LIMITS, DEFAULT_REALTIME, exec_body, jailed_emsg, normalize, silent_kill
 
 LIB = apilib.make_zip({"cjs_mod.py": "V = 1\n"})
 
@@ -315,20 +319,22 @@ def test_exit_zero_without_a_json_object_is_corrupted_stdout(code):
     assert raw(code, {"a": 1, "l": [2]}) == exec_body({"a": 1, "l": [2]}, apilib.CORRUPTED_STDOUT)
 
 
-def test_wall_clock_kill_is_minus_9_well_inside_the_client_timeout():
+def test_wall_clock_kill_is_minus_9_well_inside_the_client_timeout(prompt_bound):
+    # edxapp's client timeout (0.5 s connect, 3.5 s read) is the contract.
     start = time.monotonic()
-    resp = apilib.execute("import time\ntime.sleep(30)", {"a": 1}, timeout=(0.5, 3.5))
+    resp = apilib.execute("import time\ntime.sleep(30)", {"a": 1}, timeout=(0.5, 3.5),
+                          limit_overrides_context=DEFAULT_LIMITS)
     elapsed = time.monotonic() - start
     apilib.check_json_response(resp)
     assert resp.content == exec_body({"a": 1}, silent_kill(-9))
     assert resp.content == (b'{"globals_dict":{"a":1},"emsg":"Couldn\'t execute jailed code: '
                             b'stdout: b\'\', stderr: b\'\' with status code: -9"}')
-    assert elapsed < 2.0, elapsed
+    assert elapsed < prompt_bound(DEFAULT_REALTIME), elapsed
 
 
 def test_wall_clock_kill_keeps_what_was_written():
     code = "import sys, time\nsys.stderr.write('started')\nsys.stderr.flush()\ntime.sleep(30)"
-    assert raw(code) == exec_body({}, jailed_emsg(b"", b"started", -9))
+    assert raw(code, limit_overrides_context=DEFAULT_LIMITS) == exec_body({}, jailed_emsg(b"", b"started", -9))
 
 
 def test_segfault_is_minus_11():
@@ -340,12 +346,13 @@ def test_other_signals_are_minus_the_signal_number():
     assert raw("import os\nos.abort()") == exec_body({}, silent_kill(-6))
 
 
-def test_cpu_loop_is_killed_under_default_limits():
+def test_cpu_loop_is_killed_under_default_limits(prompt_bound):
     # Default CPU 1 and REALTIME 1: whichever fires first (-24 or -9).
     start = time.monotonic()
-    content = raw("while True:\n    pass\n", {"a": 1})
+    content = raw("while True:\n    pass\n", {"a": 1}, limit_overrides_context=DEFAULT_LIMITS)
+    seconds = time.monotonic() - start
     assert content in (exec_body({"a": 1}, silent_kill(-24)), exec_body({"a": 1}, silent_kill(-9))), content
-    assert time.monotonic() - start < 3.0
+    assert seconds < prompt_bound(DEFAULT_REALTIME), seconds
 
 
 def test_cpu_soft_limit_is_sigxcpu_minus_24():
@@ -354,7 +361,8 @@ def test_cpu_soft_limit_is_sigxcpu_minus_24():
         pytest.skip("status -24 needs REALTIME > CPU: the default limits (CPU 1, REALTIME 1) race; "
                     "set API_TEST_CPU_LIMIT_CONTEXT to a limit_overrides_context configured with e.g. "
                     "{CPU: 1, REALTIME: 10} (CODE_JAIL.limit_overrides in the service's config)")
-    start = time.monotonic()
     content = raw("while True:\n    pass\n", {"a": 1}, limit_overrides_context=context)
+    # -24 alone proves the CPU limit ended the loop before REALTIME (10 s in
+    # the runner's context) could: no wall-clock bound on top, since how soon
+    # a loaded host grants 1 s of CPU is not the service's doing.
     assert content == exec_body({"a": 1}, silent_kill(-24))
-    assert time.monotonic() - start < 3.5

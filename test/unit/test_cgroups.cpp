@@ -278,7 +278,7 @@ TEST_CASE("detect finds memory and pids controllers and prepares the parents", "
   std::string group = group_name();
   {
     auto mgr = CgroupManager::detect(group);
-    INFO(mgr.description());
+    WARN("cgroups on this host: " << mgr.description());
     REQUIRE(mgr.available());
     if (host_is_v2()) {
       CHECK(mgr.mode() == CgroupManager::Mode::kV2);
