@@ -46,13 +46,30 @@ CODE_JAIL:
   # Accepted for compatibility with the reference's files. Executions run as
   # per-slot uids instead (CODEJAIL_SERVICE.sandbox_uid_base).
   user: sandbox
-  # Limits of every execution. 0 disables a limit, except FSIZE.
+  # Limits of every execution. 0 disables a limit, except FSIZE. These are
+  # production values (edx-platform's, with more CPU); a file that omits
+  # `limits` gets the codejail library's (CPU 1, REALTIME 1, VMEM 0, FSIZE 0,
+  # NPROC 15), as the reference does.
   limits:
-    CPU: 1          # CPU seconds (soft limit; the hard limit is one more)
-    REALTIME: 1     # wall-clock seconds, fractions allowed; then everything is killed
-    VMEM: 0         # address space in bytes, e.g. 536870912 for 512 MiB
-    FSIZE: 0        # largest file the code may write, bytes; 0 = none at all
-    NPROC: 15       # processes + threads
+    # CPU seconds (soft limit, SIGXCPU: status -24; the hard limit is one
+    # more). 3, not the reference's 1: touching memory costs CPU, and on a
+    # slow VM code filling VMEM takes over a second, which must end in
+    # MemoryError, not SIGXCPU. Wall time is bounded by REALTIME anyway.
+    CPU: 3
+    # Wall-clock seconds, fractions allowed; then everything the run started
+    # is killed (status -9). 3: the answer comes before edxapp's 3.5 s read
+    # timeout even for code that runs away.
+    REALTIME: 3
+    # Address space per process, bytes (MemoryError beyond it). 512 MiB, as
+    # edx-platform sets: room for numpy, scipy, matplotlib, sympy and nltk
+    # together (about 256 MiB) plus the course's data. The run's cgroup
+    # (memory_limit_bytes) bounds all its processes together.
+    VMEM: 536870912
+    # Largest file the code may write, bytes; 0 = none at all. 1 MiB, as
+    # edx-platform sets: tmp/ files, matplotlib's font cache and PNGs fit.
+    FSIZE: 1048576
+    # Processes + threads of the run (BlockingIOError beyond it).
+    NPROC: 15
     PROXY: 0        # reference-only; accepted and ignored
   # Per-context limits, keyed by a request's limit_overrides_context (usually
   # a course id); only the limits listed change (PROXY cannot), e.g.

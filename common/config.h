@@ -4,7 +4,7 @@
 //   CODE_JAIL:
 //     python_bin: /opt/codejail-service/sandbox-venv/bin/python
 //     user: sandbox
-//     limits: {CPU: 1, REALTIME: 1, VMEM: 0, FSIZE: 0, NPROC: 15, PROXY: 0}
+//     limits: {CPU: 3, REALTIME: 3, VMEM: 536870912, FSIZE: 1048576, NPROC: 15, PROXY: 0}
 //     limit_overrides: {"course-v1:edX+Demo+T1": {CPU: 3, REALTIME: 3}}
 //   CODEJAIL_SERVICE:          # ours; everything the reference lacks
 //     workers: 4

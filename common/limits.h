@@ -9,7 +9,10 @@
 namespace cjs {
 
 // Effective limits of one execution. 0 disables a limit, except fsize where 0
-// means "no bytes may be written".
+// means "no bytes may be written". The member defaults are the codejail
+// library's, which a configuration file that omits CODE_JAIL.limits gets (as
+// with the reference); the embedded default configuration sets production
+// values (common/config.cpp).
 struct Limits {
   std::int64_t cpu_seconds = 1;   // CPU: RLIMIT_CPU soft n, hard n+1
   double realtime_seconds = 1.0;  // REALTIME: wall clock, then kill all (-9)

@@ -30,6 +30,8 @@ __attribute__((constructor)) static void codejail_lock_exec(void) {
       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
     _exit(126);
   }
-  /* The code sees the environment it was promised (api.md section 4). */
+  /* The code sees the environment it was promised (api.md section 4);
+   * glibc has read its tunables by now. */
   unsetenv("LD_PRELOAD");
+  unsetenv("GLIBC_TUNABLES");
 }

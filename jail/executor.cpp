@@ -34,6 +34,18 @@ std::vector<std::string> sandbox_environment(const std::string& sandbox_dir) {
   };
 }
 
+// What glibc's malloc reads to learn the host's transparent-huge-page mode
+// and size (GLIBC_TUNABLES below): shown read-only in the sandbox where the
+// host has them, nothing else of /sys.
+std::vector<std::string> thp_settings_files() {
+  std::vector<std::string> files;
+  for (const char* file : {"/sys/kernel/mm/transparent_hugepage/enabled",
+                           "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"}) {
+    if (access(file, R_OK) == 0) files.push_back(file);
+  }
+  return files;
+}
+
 std::string parent_dir(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
@@ -143,11 +155,22 @@ Executor::Executor(Config config, int slot) : config_(std::move(config)), slot_(
       interpreter_roots_.push_back(prefix);
     }
   }
+  for (const std::string& root : interpreter_roots_) {
+    // The sandbox's /tmp is a tmpfs of its own, hiding whatever the host has
+    // there: an interpreter under /tmp would not exist inside.
+    if (is_within(root, "/tmp")) {
+      throw ConfigError("CODE_JAIL.python_bin: " + config_.python_bin + " lies under /tmp (" +
+                        root +
+                        "), which each sandbox replaces with a tmpfs of its own; put the "
+                        "interpreter or venv elsewhere, e.g. under /opt");
+    }
+  }
   if (!confine_) return;
 
   staging_root_ = prepare_staging_root(config_.sandbox_root);
   exec_lock_ = find_exec_lock();
   etc_files_ = interpreter_etc_files();
+  thp_files_ = thp_settings_files();
   try {
     seccomp_ = build_sandbox_seccomp();
   } catch (const std::exception& e) {
@@ -190,6 +213,8 @@ ChildPlan Executor::plan_run(const std::string& host_dir, const std::string& vie
     mounts.read_only_dirs = interpreter_roots_;
     mounts.read_only_dirs.push_back("/etc");  // present so that denials read EACCES
     mounts.read_only_files = {exec_lock_};
+    mounts.read_only_files.insert(mounts.read_only_files.end(), thp_files_.begin(),
+                                  thp_files_.end());
     mounts.host_sandbox_dir = host_dir;
     mounts.view_sandbox_dir = view_dir;
     mounts.tmp_size_bytes = config_.tmp_size_bytes;
@@ -202,8 +227,21 @@ ChildPlan Executor::plan_run(const std::string& host_dir, const std::string& vie
     layout.interpreter = interpreter_realpath_;
     layout.read_only_extras = etc_files_;
     layout.read_only_extras.push_back(exec_lock_);
-    // The preloaded library forbids every exec once the interpreter runs.
+    layout.read_only_extras.insert(layout.read_only_extras.end(), thp_files_.begin(),
+                                   thp_files_.end());
+    // The preloaded library forbids every exec once the interpreter runs
+    // (and removes both variables from the environment the code sees).
     plan.env.push_back("LD_PRELOAD=" + exec_lock_);
+    // malloc: one arena for all threads (the GIL serializes them anyway), so
+    // a thread costs its stack, not a 64 MiB arena reservation, under VMEM;
+    // and transparent huge pages for the heap where the host's THP mode
+    // allows ("madvise" or "always", read from the files above), so that code
+    // touching hundreds of MiB takes ~50x fewer page faults: on a VM with
+    // slow faults, filling VMEM's 512 MiB then ends in MemoryError in about a
+    // second instead of running into REALTIME (docs/security.md 3.3).
+    plan.env.push_back(thp_files_.empty()
+                           ? "GLIBC_TUNABLES=glibc.malloc.arena_max=1"
+                           : "GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1");
     plan.exec_lock = exec_lock_;
     layout.devices = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
     layout.sandbox_dir = view_dir;

@@ -97,6 +97,7 @@ class Executor {
   std::string staging_root_;                    // mountpoint of each run's new root
   std::string exec_lock_;                       // libcodejail-execlock.so (preloaded)
   std::vector<std::string> etc_files_;          // the /etc files the interpreter may read
+  std::vector<std::string> thp_files_;          // the host's THP mode files, for malloc
   SeccompProgram seccomp_;
   CgroupManager cgroups_;
   std::string apparmor_profile_;  // empty: AppArmor not used

@@ -14,104 +14,26 @@ with one. The prepared request's body and headers are what wrk sends.
 import io
 import json
 import math
+import os
 import random
+import sys
 import zipfile
 
+import random2
 import requests
 
 # The REALTIME limit of the timeout workload: a per-context override that the
-# harness writes into the service's configuration (api.md 5).
+# harness writes into the service's configuration (api.md 5). Every other
+# workload runs with the embedded default's limits, which are production's
+# (CPU 3, REALTIME 3, VMEM 512 MiB, FSIZE 1 MiB).
 TIMEOUT_CONTEXT = "bench:realtime-1s"
 TIMEOUT_LIMITS = {"CPU": 5, "REALTIME": 1}
-# Every other workload runs with the limits api.md 5 calls typical of
-# production; the default 1 s REALTIME would kill a numpy import on a loaded
-# 2-core machine and the benchmark would measure error answers.
-PRODUCTION_LIMITS = {"CPU": 3, "REALTIME": 3, "VMEM": 536870912, "FSIZE": 1048576}
 
-# capa's prolog (edx-platform xmodule/capa/safe_exec/safe_exec.py), as
-# api_tests/test_edxapp_parity.py has it (the standard library's random stands
-# in for random2, same generator API), plus the scratch-directory environment
-# matplotlib needs, then capa's LAZY_IMPORTS: lazymod.py's LazyModule and one
-# stand-in per assumed import. Nothing is imported until the code uses it.
-CODE_PROLOG = """\
-from __future__ import absolute_import, division
-
-import os
-os.environ["OPENBLAS_NUM_THREADS"] = "1"    # See TNL-6456
-os.environ["TMPDIR"] = os.path.abspath("tmp")
-os.environ["MPLCONFIGDIR"] = os.environ["TMPDIR"]
-
-import random as random_module
-import sys
-from six.moves import xrange
-
-random = random_module.Random(%r)
-random.Random = random_module.Random
-random.SystemRandom = random_module.SystemRandom
-sys.modules['random'] = random
-"""
-
-LAZYMOD = '''\
-"""
-A module proxy for delayed importing of modules.
-
-From http://barnesc.blogspot.com/2006/06/automatic-python-imports-with-autoimp.html,
-in the public domain.
-
-"""
-
-import sys
-
-
-class LazyModule:
-    """A lazy module proxy."""
-
-    def __init__(self, modname):
-        self.__dict__['__name__'] = modname
-        self._set_mod(None)
-
-    def _set_mod(self, mod):
-        if mod is not None:
-            self.__dict__ = mod.__dict__
-        self.__dict__['_lazymod_mod'] = mod
-
-    def _load_mod(self):
-        __import__(self.__name__)
-        self._set_mod(sys.modules[self.__name__])
-
-    def __getattr__(self, name):
-        if self.__dict__['_lazymod_mod'] is None:
-            self._load_mod()
-
-        mod = self.__dict__['_lazymod_mod']
-
-        if hasattr(mod, name):
-            return getattr(mod, name)
-        else:
-            try:
-                subname = f'{self.__name__}.{name}'
-                __import__(subname)
-                submod = getattr(mod, name)
-            except ImportError:
-                raise AttributeError(f"'module' object has no attribute {name!r}")
-            self.__dict__[name] = LazyModule(subname)
-            return self.__dict__[name]
-'''
-
-ASSUMED_IMPORTS = [
-    ("numpy", "numpy"),
-    ("math", "math"),
-    ("scipy", "scipy"),
-    ("calc", "calc"),
-    ("eia", "eia"),
-    ("chemcalc", "chem.chemcalc"),
-    ("chemtools", "chem.chemtools"),
-    ("miller", "chem.miller"),
-    ("draganddrop", "verifiers.draganddrop"),
-]
-
-LAZY_IMPORTS = LAZYMOD + "".join(
-    "{} = LazyModule('{}')\n".format(name, module) for name, module in ASSUMED_IMPORTS)
+# What edxapp puts in front of the author's code, byte for byte (capa's
+# CODE_PROLOG with random2 seeded, LAZY_IMPORTS): api_tests/edxapp_client.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "api_tests"))
+import edxapp_client  # noqa: E402
 
 # A customresponse check as a course author writes it: a few lines of
 # arithmetic on seeded random numbers, math through its lazy stand-in.
@@ -201,7 +123,8 @@ def _check_trivial(g):
 
 
 def _edxapp_globals():
-    r = random.Random(EDXAPP_SEED)
+    # The prolog seeds random2 (Debian's python3-random2, the sandbox's too).
+    r = random2.Random(EDXAPP_SEED)
     a, b = r.randint(3, 9), r.randint(3, 9)
     hyp = math.sqrt(a * a + b * b)
     ans = "%.9f" % hyp
@@ -253,7 +176,7 @@ def all_workloads():
         Workload("trivial", "`x = 1 + 1`", "x = 1 + 1", {}, _check_trivial,
                  slug="bench-trivial"),
         Workload("edxapp", "edxapp customresponse (prolog + lazy imports)",
-                 CODE_PROLOG % EDXAPP_SEED + LAZY_IMPORTS + EDXAPP_AUTHOR_CODE, edxapp_globals,
+                 edxapp_client.safe_exec_code(EDXAPP_AUTHOR_CODE, EDXAPP_SEED), edxapp_globals,
                  _check_edxapp, context="course-v1:edX+Bench+2026",
                  slug="block-v1:edX+Bench+2026+type@problem+block@hyp"),
         Workload("numpy", "`import numpy` + 8x8 matrix product", NUMPY_CODE, {}, _check_numpy,

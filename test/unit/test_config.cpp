@@ -70,9 +70,19 @@ constexpr const char* kNotSetWarning =
 
 }  // namespace
 
-TEST_CASE("default_config equals the struct defaults", "[config]") {
+TEST_CASE("default_config equals the struct defaults with production limits", "[config]") {
   const Config parsed = cjs::default_config();
-  CheckSameSettings(parsed, Config{});
+  // The embedded default sets edx-platform's production limits (CPU 3 where
+  // edx-platform has 1); the struct keeps the codejail library's, which a
+  // file without CODE_JAIL.limits gets.
+  Config expected;
+  expected.limits.cpu_seconds = 3;
+  expected.limits.realtime_seconds = 3;
+  expected.limits.vmem_bytes = 512 << 20;
+  expected.limits.fsize_bytes = 1 << 20;
+  expected.limits.nproc = 15;
+  CheckSameSettings(parsed, expected);
+  CHECK_FALSE(parsed.limits == Config{}.limits);
   CHECK(parsed.limit_overrides.empty());
   CHECK(parsed.enabled);
   CHECK(parsed.source == "<embedded default>");
