@@ -30,17 +30,40 @@ TIMEOUT = (5, 180)
 
 JSON_TYPE = "application/json"
 
-# The embedded default's REALTIME (api.md 5: CPU 1, REALTIME 1): what the
-# tests of "the default limits" expect a time kill to take.
-DEFAULT_REALTIME = 1.0
+# The embedded default limits (codejail-run --print-default-config): CPU 3,
+# REALTIME 3, VMEM 536870912 (512 MiB), FSIZE 1048576 (1 MiB), NPROC 15,
+# edx-platform's production values with more CPU (not the codejail library's
+# CPU 1, REALTIME 1, VMEM 0, FSIZE 0, which a file omitting CODE_JAIL.limits
+# gets). DEFAULT_REALTIME is what the tests of "the default limits" expect a
+# time kill to take; the others are what the code must see.
+DEFAULT_CPU = 3
+DEFAULT_REALTIME = 3.0
+DEFAULT_VMEM = 536870912
+DEFAULT_FSIZE = 1048576
+DEFAULT_NPROC = 15
+
+# A test that must pass at the default limits but whose code costs real time
+# (importing a course package, matplotlib, filling VMEM) first runs the same
+# code with ample time; when that took more than this share of
+# DEFAULT_REALTIME, the host is too slow to judge the default limits at that
+# moment and the test is skipped with a reason starting TOO_SLOW_TO_JUDGE
+# (conftest.py's at_default_limits fixture, which counts them at the end).
+JUDGE_SHARE_OF_REALTIME = 2 / 3
+TOO_SLOW_TO_JUDGE = "this host is too slow to judge the default limits now"
 
 # limit_overrides_context names the runner configures (README.md); unset
 # against a deployment that has none.
 #   ample: {CPU: 10, REALTIME: 20}, VMEM/FSIZE/NPROC left at the defaults.
+#   production: {CPU: 3, REALTIME: 3, VMEM: 512 MiB, FSIZE: 1 MiB} (api.md 5's
+#     typical production limits; the embedded defaults are the same values).
 #   production-ample: the production VMEM and FSIZE with ample time.
+#   vmem-0: {VMEM: 0}, the default limits with VMEM off.
+#   fsize-0: {FSIZE: 0}, the default limits with FSIZE 0 (no bytes at all).
 AMPLE_CONTEXT = os.environ.get("API_TEST_AMPLE_CONTEXT") or None
 PRODUCTION_CONTEXT = os.environ.get("API_TEST_PRODUCTION_CONTEXT") or None
 PRODUCTION_AMPLE_CONTEXT = os.environ.get("API_TEST_PRODUCTION_AMPLE_CONTEXT") or None
+VMEM_0_CONTEXT = os.environ.get("API_TEST_VMEM_0_CONTEXT") or None
+FSIZE_0_CONTEXT = os.environ.get("API_TEST_FSIZE_0_CONTEXT") or None
 
 
 class _Limits:
@@ -67,6 +90,40 @@ def production_ample_context():
     about memory, files or heavy imports (not about time); else the plain
     production context; else None."""
     return PRODUCTION_AMPLE_CONTEXT or PRODUCTION_CONTEXT
+
+
+def vmem_0_context():
+    """The context with VMEM 0 (off) and the other limits at their defaults:
+    a memory bomb is then bounded by the run's cgroup memory cap
+    (memory_limit_bytes) and REALTIME, not by RLIMIT_AS. Skips the calling
+    test, saying why, when none is configured."""
+    if not VMEM_0_CONTEXT:
+        _skip("needs API_TEST_VMEM_0_CONTEXT: a limit_overrides_context configured with {VMEM: 0} "
+              "(the embedded default VMEM is 512 MiB; run_against_built_service configures one)")
+    return VMEM_0_CONTEXT
+
+
+def fsize_0_context():
+    """The context with FSIZE 0 (the codejail library's default; api.md 5: 0
+    means no bytes at all) and the other limits at their defaults (FSIZE
+    1 MiB). Skips the calling test, saying why, when none is configured."""
+    if not FSIZE_0_CONTEXT:
+        _skip("needs API_TEST_FSIZE_0_CONTEXT: a limit_overrides_context configured with {FSIZE: 0} "
+              "(the embedded default FSIZE is 1 MiB; run_against_built_service configures one)")
+    return FSIZE_0_CONTEXT
+
+
+def _skip(reason):
+    import pytest
+    print(reason)
+    pytest.skip(reason)
+
+
+def ample_time_context():
+    """A context with ample time and the default VMEM and FSIZE (production
+    values), for measuring what code costs on this host before running it at
+    the default limits: production-ample, else ample; else None."""
+    return PRODUCTION_AMPLE_CONTEXT or AMPLE_CONTEXT
 
 MACHINERY_FAILURE = "Couldn't execute sandboxed code: See logs."
 CORRUPTED_STDOUT = "Sandboxed code produced corrupted stdout."

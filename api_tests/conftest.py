@@ -70,12 +70,56 @@ def prompt_bound(trivial_latency):
     return bound
 
 
+@pytest.fixture
+def at_default_limits():
+    """at_default_limits(what, code, check, globals_dict=None, **extra): runs
+    `code` under the default limits (no context) and returns the parsed body,
+    for code that must work there (issue "Real course code runs as in
+    production") but costs real time, such as importing a course package.
+
+    First the same code runs with ample time and the default VMEM and FSIZE
+    (apilib.ample_time_context()), and check(body) must pass on that answer:
+    a wrong answer (a missing package, ...) fails the test whatever the
+    host's speed. When that run took more than apilib.JUDGE_SHARE_OF_REALTIME
+    of the default REALTIME, this host is too slow to judge the default
+    limits at the moment: the test is skipped, saying what took how long
+    (reason starting apilib.TOO_SLOW_TO_JUDGE). Otherwise check(body) must
+    pass on the answer under the default limits too. With no ample context
+    configured, it runs under the default limits only."""
+    def run(what, code, check, globals_dict=None, **extra):
+        context = apilib.ample_time_context()
+        if context is None:
+            print("no ample-time context configured (API_TEST_PRODUCTION_AMPLE_CONTEXT or "
+                  "API_TEST_AMPLE_CONTEXT): %s runs under the default limits unmeasured" % what)
+        else:
+            body, seconds = apilib.timed(apilib.run, code, globals_dict, limit_overrides_context=context, **extra)
+            print("%s with ample time (context %r): %.2f s" % (what, context, seconds))
+            check(body)
+            if seconds > apilib.JUDGE_SHARE_OF_REALTIME * apilib.DEFAULT_REALTIME:
+                reason = "%s: %s took %.2f s with ample time (more than %.0f%% of the default REALTIME %g s)" % (
+                    apilib.TOO_SLOW_TO_JUDGE, what, seconds, 100 * apilib.JUDGE_SHARE_OF_REALTIME,
+                    apilib.DEFAULT_REALTIME)
+                print(reason)
+                pytest.skip(reason)
+        body, seconds = apilib.timed(apilib.run, code, globals_dict,
+                                     limit_overrides_context=apilib.DEFAULT_LIMITS, **extra)
+        print("%s under the default limits: %.2f s" % (what, seconds))
+        check(body)
+        return body
+    return run
+
+
 def pytest_terminal_summary(terminalreporter):
     if _TRIVIAL_SAMPLES:
         samples = sorted(_TRIVIAL_SAMPLES)
         terminalreporter.write_line(
             "trivial request latency: %d samples, median %.3f s, max %.3f s (bounds of "
             "'promptly' allow limit + 1 s + 4 x that)" % (len(samples), samples[len(samples) // 2], samples[-1]))
+    too_slow = [report for report in terminalreporter.stats.get("skipped", [])
+                if apilib.TOO_SLOW_TO_JUDGE in str(getattr(report, "longrepr", ""))]
+    terminalreporter.write_line(
+        "skipped as too slow to judge the default limits: %d (checked with ample time, not at the defaults)"
+        % len(too_slow))
 
 
 def _optional_base(variable, how):

@@ -319,8 +319,9 @@ def test_exit_zero_without_a_json_object_is_corrupted_stdout(code):
     assert raw(code, {"a": 1, "l": [2]}) == exec_body({"a": 1, "l": [2]}, apilib.CORRUPTED_STDOUT)
 
 
-def test_wall_clock_kill_is_minus_9_well_inside_the_client_timeout(prompt_bound):
-    # edxapp's client timeout (0.5 s connect, 3.5 s read) is the contract.
+def test_wall_clock_kill_is_minus_9_inside_the_client_timeout(prompt_bound):
+    # edxapp's client timeout (0.5 s connect, 3.5 s read) is the contract:
+    # the default REALTIME 3 leaves 0.5 s for everything around the run.
     start = time.monotonic()
     resp = apilib.execute("import time\ntime.sleep(30)", {"a": 1}, timeout=(0.5, 3.5),
                           limit_overrides_context=DEFAULT_LIMITS)
@@ -329,7 +330,7 @@ def test_wall_clock_kill_is_minus_9_well_inside_the_client_timeout(prompt_bound)
     assert resp.content == exec_body({"a": 1}, silent_kill(-9))
     assert resp.content == (b'{"globals_dict":{"a":1},"emsg":"Couldn\'t execute jailed code: '
                             b'stdout: b\'\', stderr: b\'\' with status code: -9"}')
-    assert elapsed < prompt_bound(DEFAULT_REALTIME), elapsed
+    assert DEFAULT_REALTIME <= elapsed < prompt_bound(DEFAULT_REALTIME), elapsed
 
 
 def test_wall_clock_kill_keeps_what_was_written():
@@ -347,18 +348,22 @@ def test_other_signals_are_minus_the_signal_number():
 
 
 def test_cpu_loop_is_killed_under_default_limits(prompt_bound):
-    # Default CPU 1 and REALTIME 1: whichever fires first (-24 or -9).
+    # Default CPU 3 = REALTIME 3: a single-threaded loop cannot use more CPU
+    # time than the wall time since its process started, which began after
+    # the REALTIME clock did, so REALTIME ends it (-9) before its CPU time
+    # reaches the soft limit (-24 is the CPU context's test below).
     start = time.monotonic()
     content = raw("while True:\n    pass\n", {"a": 1}, limit_overrides_context=DEFAULT_LIMITS)
     seconds = time.monotonic() - start
-    assert content in (exec_body({"a": 1}, silent_kill(-24)), exec_body({"a": 1}, silent_kill(-9))), content
+    assert content == exec_body({"a": 1}, silent_kill(-9)), content
     assert seconds < prompt_bound(DEFAULT_REALTIME), seconds
 
 
 def test_cpu_soft_limit_is_sigxcpu_minus_24():
     context = os.environ.get("API_TEST_CPU_LIMIT_CONTEXT")
     if not context:
-        pytest.skip("status -24 needs REALTIME > CPU: the default limits (CPU 1, REALTIME 1) race; "
+        pytest.skip("status -24 needs REALTIME > CPU: under the default limits (CPU 3 = REALTIME 3) "
+                    "REALTIME ends a CPU loop first (-9); "
                     "set API_TEST_CPU_LIMIT_CONTEXT to a limit_overrides_context configured with e.g. "
                     "{CPU: 1, REALTIME: 10} (CODE_JAIL.limit_overrides in the service's config)")
     content = raw("while True:\n    pass\n", {"a": 1}, limit_overrides_context=context)
