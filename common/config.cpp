@@ -91,7 +91,12 @@ CODEJAIL_SERVICE:
   queue_timeout_seconds: 10   # longest wait for a worker, then 503 with Retry-After
   sandbox_root: /tmp          # host directory holding the per-execution sandbox dirs
   tmp_size_bytes: 16777216    # capacity of an execution's writable tmp/ (at least 1024)
-  memory_limit_bytes: 536870912  # memory (incl. tmp/) per execution, via its cgroup; 0 = none
+  # Memory of one execution's processes together (incl. tmp/), via its cgroup;
+  # 0 = none. 1 GiB, above VMEM: one process meets VMEM first and gets
+  # MemoryError (a cap equal to VMEM races it to a SIGKILL, since the
+  # cgroup also counts page cache and kernel memory); the cgroup bounds
+  # what all its processes add up to.
+  memory_limit_bytes: 1073741824
   sandbox_uid_base: 61000     # executions run as uid/gid base+slot (service started as root)
   require_apparmor: false     # require the sandbox's AppArmor confinement
   log_code: false             # debugging only: log submitted code
