@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from service_process import ServiceProcess, children, descendants, parents
+from service_process import ServiceProcess, children, cmdline, descendants, parents
 
 BUILD = None  # set from argv
 
@@ -330,6 +330,34 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(service.execute("import time\ntime.sleep(1.5)\nx = 2")[1],
                          b'{"globals_dict":{"x":2}}')
 
+    def test_sighup_reload_applies_max_requests_and_jitter_to_new_workers(self):
+        # Started with workers that recycle late and at random, reloaded with
+        # workers that recycle after every request: the workers started after
+        # the reload must run with the new values (passed on their command
+        # line), and do what they say.
+        service = self.start(config(max_requests=1000, max_requests_jitter=1000), workers=1)
+        service.wait_workers_ready(1)
+        before = service.workers()
+        self.assertEqual(len(before), 1)
+        with open(service.config, "w") as f:
+            f.write(config(max_requests=1, max_requests_jitter=0))
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_for_log("configuration reloaded", failure="keeping the previous one")
+        # The worker from before the reload keeps its old count; an idle one
+        # that goes away is replaced by a worker started after the reload.
+        os.kill(before[0], signal.SIGKILL)
+        after = wait_for_new_worker(service, set(before))
+        self.assertEqual(worker_max_requests(after), 1)
+        service.wait_workers_ready(1)
+        self.assertEqual(service.execute("x = 1")[1], b'{"globals_dict":{"x":1}}')
+        # It answered once, so it leaves, and the next one (also after the
+        # reload) takes its place and does the same.
+        following = wait_for_new_worker(service, set(before) | {after})
+        self.assertEqual(worker_max_requests(following), 1)
+        service.wait_workers_ready(1)
+        self.assertEqual(service.execute("x = 2")[1], b'{"globals_dict":{"x":2}}')
+        wait_for_new_worker(service, set(before) | {after, following})
+
     def test_workers_recycle_after_max_requests(self):
         service = self.start(config(max_requests=2, max_requests_jitter=0), workers=1)
         service.wait_workers_ready(1)
@@ -483,6 +511,24 @@ def send_health_request(service):
     s = socket.create_connection(("127.0.0.1", service.port), timeout=30)
     s.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n\r\n")
     return s
+
+
+def wait_for_new_worker(service, known, timeout=30):
+    """A worker that is not one of `known` (pids), once it exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fresh = [w for w in service.workers() if w not in known]
+        if fresh:
+            return fresh[0]
+        time.sleep(0.05)
+    raise AssertionError("no new worker within %d s (workers: %s, known: %s):\n%s"
+                         % (timeout, service.workers(), sorted(known), service.logs()))
+
+
+def worker_max_requests(pid):
+    """The --max-requests a worker was started with."""
+    argv = [a.decode() for a in cmdline(pid)]
+    return int(argv[argv.index("--max-requests") + 1])
 
 
 def service_logs_lines(service):
