@@ -110,12 +110,36 @@ constexpr std::int64_t kMaxSeconds = 1'000'000'000;
 // Output caps and tmpfs sizes below this are mistakes (tmpfs even reads
 // size=0 as "unlimited").
 constexpr std::int64_t kMinCapBytes = 1024;
-// Config files are small; this only stops e.g. /dev/zero from eating memory.
-constexpr std::size_t kMaxFileBytes = 16u << 20;
 
 constexpr std::string_view kIntTag = "tag:yaml.org,2002:int";
 constexpr std::string_view kFloatTag = "tag:yaml.org,2002:float";
 constexpr std::string_view kBoolTag = "tag:yaml.org,2002:bool";
+
+// A dotted-quad must be a real IPv4 address (999.1.1.1 is a typo, not a
+// name); otherwise letters, digits, '-', '_' and '.' labels.
+bool valid_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
+    in_addr addr4{};
+    return inet_pton(AF_INET, std::string(host).c_str(), &addr4) == 1;
+  }
+  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (const char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_port(std::string_view port) {
+  int number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  return !port.empty() && port.front() != '+' && port.front() != '-' && ec == std::errc() &&
+         end == port.data() + port.size() && number >= 1 && number <= 65535;
+}
 
 // Config text ends up in logs: escape control bytes and keep it short.
 std::string Printable(std::string_view s) {
@@ -514,58 +538,10 @@ class Parser {
     return value;
   }
 
-  // HOST:PORT, HOST being an IPv4 address, [IPv6 address] or a host name.
   std::string Bind(const YAML::Node& node, const std::string& path) {
-    constexpr std::string_view kExpected =
-        "expected HOST:PORT (an IPv4 address, [IPv6 address] or host name, and a port "
-        "from 1 to 65535)";
-    const std::string value = String(node, path);
-    std::string_view host;
-    std::string_view port;
-    if (value.front() == '[') {
-      const std::size_t close = value.find(']');
-      if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
-        Fail(path, node, kExpected);
-      }
-      host = std::string_view(value).substr(1, close - 1);
-      port = std::string_view(value).substr(close + 2);
-      in6_addr addr6{};
-      if (inet_pton(AF_INET6, std::string(host).c_str(), &addr6) != 1) {
-        Fail(path, node, kExpected);
-      }
-    } else {
-      const std::size_t colon = value.rfind(':');
-      if (colon == std::string::npos || colon == 0) Fail(path, node, kExpected);
-      host = std::string_view(value).substr(0, colon);
-      port = std::string_view(value).substr(colon + 1);
-      if (!ValidHostName(host)) Fail(path, node, kExpected);
-    }
-    int port_number = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
-    if (port.empty() || port.front() == '+' || port.front() == '-' || ec != std::errc() ||
-        end != port.data() + port.size() || port_number < 1 || port_number > 65535) {
-      Fail(path, node, kExpected);
-    }
+    std::string value = String(node, path);
+    if (!is_valid_bind(value)) Fail(path, node, kBindExpected);
     return value;
-  }
-
-  // A dotted-quad must be a real IPv4 address (999.1.1.1 is a typo, not a
-  // name); otherwise letters, digits, '-', '_' and '.' labels.
-  static bool ValidHostName(std::string_view host) {
-    if (host.empty() || host.size() > 253) return false;
-    if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
-      in_addr addr4{};
-      return inet_pton(AF_INET, std::string(host).c_str(), &addr4) == 1;
-    }
-    if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string_view::npos) {
-      return false;
-    }
-    for (const char c : host) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_';
-      if (!ok) return false;
-    }
-    return true;
   }
 
   std::string source_;
@@ -605,32 +581,57 @@ Config parse_config(std::string_view yaml_text, std::string_view source,
   }
 }
 
-Config load_config_file(const std::string& path, std::vector<std::string>& warnings) {
-  const auto fail = [&path](int err) {
-    throw ConfigError("cannot read config file '" + path + "': " + std::strerror(err));
+bool is_valid_bind(std::string_view value) {
+  if (value.empty()) return false;
+  if (value.front() == '[') {
+    const std::size_t close = value.find(']');
+    if (close == std::string_view::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      return false;
+    }
+    in6_addr addr6{};
+    return inet_pton(AF_INET6, std::string(value.substr(1, close - 1)).c_str(), &addr6) == 1 &&
+           valid_port(value.substr(close + 2));
+  }
+  const std::size_t colon = value.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  return valid_host_name(value.substr(0, colon)) && valid_port(value.substr(colon + 1));
+}
+
+std::string read_config_fd(int fd, std::string_view source) {
+  const auto fail = [source](const std::string& why) {
+    throw ConfigError("cannot read config file '" + std::string(source) + "': " + why);
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(errno);
   std::string text;
   char buffer[8192];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      fail(err);
-    }
-    if (n == 0) break;
+    if (n < 0) fail(std::strerror(errno));
+    if (n == 0) return text;
     text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > kMaxFileBytes) {
-      ::close(fd);
-      throw ConfigError("cannot read config file '" + path + "': larger than " +
-                        std::to_string(kMaxFileBytes) + " bytes");
+    if (text.size() > kMaxConfigFileBytes) {
+      fail("larger than " + std::to_string(kMaxConfigFileBytes) + " bytes");
     }
   }
-  ::close(fd);
-  return parse_config(text, path, warnings);
+}
+
+std::string read_config_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw ConfigError("cannot read config file '" + path + "': " + std::strerror(errno));
+  }
+  try {
+    std::string text = read_config_fd(fd, path);
+    ::close(fd);
+    return text;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+}
+
+Config load_config_file(const std::string& path, std::vector<std::string>& warnings) {
+  return parse_config(read_config_file(path), path, warnings);
 }
 
 Config default_config() {

@@ -67,8 +67,24 @@ std::string_view default_config_yaml();
 Config parse_config(std::string_view yaml_text, std::string_view source,
                     std::vector<std::string>& warnings);
 
-// Reads and parses a file; throws ConfigError if unreadable or invalid.
+// Config files are small; the cap only stops e.g. /dev/zero from eating memory.
+inline constexpr std::size_t kMaxConfigFileBytes = 16u << 20;
+
+// The one way configuration text is read: at most kMaxConfigFileBytes, else
+// ConfigError ("cannot read config file '<source>': ..."). From a path, or
+// from an open descriptor (the supervisor's snapshot) at its current offset.
+std::string read_config_file(const std::string& path);
+std::string read_config_fd(int fd, std::string_view source);
+
+// read_config_file + parse_config; throws ConfigError if unreadable or invalid.
 Config load_config_file(const std::string& path, std::vector<std::string>& warnings);
+
+// A `bind` value: HOST:PORT, HOST an IPv4 address, [IPv6 address] or host
+// name, PORT 1-65535. What parse_config checks, for the --bind flag.
+inline constexpr std::string_view kBindExpected =
+    "expected HOST:PORT (an IPv4 address, [IPv6 address] or host name, and a port from 1 to "
+    "65535)";
+bool is_valid_bind(std::string_view value);
 
 // The embedded default, parsed.
 Config default_config();

@@ -93,20 +93,12 @@ Options parse(int argc, char** argv) {
 cjs::Config load(const Options& o) {
   std::vector<std::string> warnings;
   if (o.config_fd >= 0) {
-    std::string text;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(o.config_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-      if (n > 0) text.append(buf, static_cast<std::size_t>(n));
-    }
-    // Never fall back to defaults silently: an unreadable snapshot is fatal.
-    if (n < 0 || text.empty()) {
-      throw cjs::ConfigError(std::string("cannot read the configuration from fd ") +
-                             std::to_string(o.config_fd) + ": " +
-                             (n < 0 ? std::strerror(errno) : "empty"));
-    }
+    const std::string source = "<configuration from the supervisor>";
+    std::string text = cjs::read_config_fd(o.config_fd, source);
     close(o.config_fd);
-    return cjs::parse_config(text, "<configuration from the supervisor>", warnings);
+    // Never fall back to defaults silently: an empty snapshot means a lost one.
+    if (text.empty()) throw cjs::ConfigError("cannot read config file '" + source + "': empty");
+    return cjs::parse_config(text, source, warnings);
   }
   if (o.config_path.empty()) return cjs::default_config();
   return cjs::load_config_file(o.config_path, warnings);  // the supervisor logged the warnings
