@@ -28,7 +28,7 @@
 #include "common/egress.h"
 #include "common/json_parse.h"
 #include "common/log.h"
-#include "server/acceptor.h"
+#include "server/acceptor/acceptor.h"
 #include "server/control_channel.h"
 #include "server/systemd_notify.h"
 

@@ -1,24 +1,24 @@
 // The acceptor process: the only one that parses untrusted HTTP. It runs
 // without privileges (dropped to the service account when started as root),
 // cannot open outbound connections, and hands executions to the workers.
+//
+// Its event loop holds small objects, one concern each (after the
+// Boost.Beast server examples): the Listener accepts within the connection
+// cap and runs an HttpSession per connection, the ApiHandler answers, the
+// WorkerPool talks to the workers, the ControlReceiver adopts new workers
+// from the supervisor, SystemdStatus reports to systemd, and Drain ends it.
 #pragma once
 
 #include <sys/types.h>
 
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "common/config.h"
+#include "server/probe_outcome.h"
 #include "server/systemd_notify.h"
 
 namespace cjs::server {
-
-struct ProbeOutcome {
-  std::string name;
-  bool passed = false;
-  std::string reason;
-};
 
 struct AcceptorSetup {
   Config config;
@@ -30,9 +30,6 @@ struct AcceptorSetup {
   // READY/STATUS/WATCHDOG to systemd (a no-op when not started by it).
   SystemdNotifier notifier;
 };
-
-// Exit status when the startup probes fail under systemd (never READY).
-inline constexpr int kExitProbesFailed = 3;
 
 // Runs until drained (SIGTERM or the supervisor's drain order) or the
 // supervisor goes away. Returns the process exit status.

@@ -1,0 +1,110 @@
+#include "server/acceptor/listener.h"
+
+#include <exception>
+#include <utility>
+
+#include "common/log.h"
+
+namespace cjs::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Listener::Listener(asio::io_context& io, ApiHandler& handler, const SessionLimits& limits,
+                   std::size_t max_connections)
+    : handler_(handler),
+      limits_(limits),
+      max_connections_(max_connections),
+      acceptor_(io),
+      retry_timer_(io) {}
+
+bool Listener::adopt(int listen_fd) {
+  boost::system::error_code ec;
+  acceptor_.assign(tcp::v6(), listen_fd, ec);  // the family is re-read from the fd
+  if (ec) log::error("cannot adopt the listening socket", {{"error", ec.message()}});
+  return !ec;
+}
+
+void Listener::stop() {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+  for (auto& weak : sessions_) {
+    if (auto session = weak.lock()) session->stop_after_current();
+  }
+}
+
+// Arms one accept unless one (or its retry) is pending, the listener
+// stopped, or max_connections sessions are open; a closing session calls
+// this again.
+void Listener::accept() {
+  if (armed_ || stopped_) return;
+  if (sessions_.size() >= max_connections_) {
+    capacity_warning_({{"max_connections", log::number(static_cast<long long>(max_connections_))}});
+    return;
+  }
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    armed_ = false;
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec) return retry_accept(ec.message());
+    try {
+      start_session(std::move(socket));
+      accept();
+    } catch (const std::exception& e) {
+      // std::bad_alloc, say: the same medicine as EMFILE.
+      retry_accept(e.what());
+    }
+  });
+  armed_ = true;  // only now: async_accept may throw
+}
+
+void Listener::resume_accepting() noexcept {
+  try {
+    accept();
+    return;
+  } catch (...) {
+  }
+  try {
+    retry_accept("cannot start an accept (out of memory?)");
+  } catch (...) {
+    // The next closing session or caught exception tries again.
+  }
+}
+
+void Listener::start_session(tcp::socket socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto it = sessions_.emplace(sessions_.end());
+  bool built = false;
+  try {
+    auto session = std::make_shared<HttpSession>(std::move(socket), handler_, limits_,
+                                                 [this, it, alive = std::weak_ptr<int>(alive_)] {
+                                                   if (alive.expired()) return;
+                                                   sessions_.erase(it);
+                                                   resume_accepting();  // below the cap again
+                                                 });
+    built = true;
+    *it = session;
+    session->start();
+  } catch (...) {
+    // A session that was built erased its entry when it was destroyed.
+    if (!built) sessions_.erase(it);
+    throw;
+  }
+}
+
+// Retries after a pause, warning at most once a second.
+void Listener::retry_accept(const std::string& error) {
+  if (!armed_) {  // else e.g. a closing session re-armed it meanwhile
+    retry_timer_.expires_after(kAcceptRetryDelay);
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      armed_ = false;
+      if (!ec) resume_accepting();
+    });
+    armed_ = true;
+  }
+  accept_error_warning_({{"error", error}});
+}
+
+}  // namespace cjs::server
