@@ -6,15 +6,15 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "common/log.h"
-#include "server/supervisor.h"
+#include "server/service_config.h"
+#include "server/supervisor/supervisor.h"
 
 namespace {
 
@@ -70,11 +70,15 @@ std::string default_worker_binary() {
   return dir + "codejail-worker";  // reported as missing by main()
 }
 
-}  // namespace
+struct CommandLine {
+  std::string config_path;  // "" for the embedded default
+  cjs::server::ConfigOverrides overrides;
+  std::string worker_binary = default_worker_binary();
+};
 
-int main(int argc, char** argv) {
-  std::string config_path, bind, worker_binary = default_worker_binary();
-  long workers = -1, max_requests = -1;
+// Exits for --help, --version, --print-default-config and usage errors.
+CommandLine parse_command_line(int argc, char** argv) {
+  CommandLine line;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -83,73 +87,61 @@ int main(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
-      return 0;
+      std::exit(0);
     } else if (arg == "--version") {
       std::cout << "codejail-service " << CJS_VERSION << "\n";
-      return 0;
+      std::exit(0);
     } else if (arg == "--print-default-config") {
       std::cout << cjs::default_config_yaml();
-      return 0;
+      std::exit(0);
     } else if (arg == "--config") {
-      config_path = value();
+      line.config_path = value();
     } else if (arg == "--bind") {
-      bind = value();
+      line.overrides.bind = value();
     } else if (arg == "--workers") {
-      workers = number(value(), 1, 256, arg);
+      line.overrides.workers = static_cast<int>(number(value(), 1, 256, arg));
     } else if (arg == "--max-requests") {
-      max_requests = number(value(), 0, INT_MAX, arg);
+      line.overrides.max_requests = static_cast<int>(number(value(), 0, INT_MAX, arg));
     } else if (arg == "--worker-binary") {
-      worker_binary = value();
+      line.worker_binary = value();
     } else {
       usage_error("unknown option " + arg);
     }
   }
-  if (config_path.empty()) {
+  if (line.config_path.empty()) {
     if (const char* env = std::getenv("CODEJAIL_SERVICE_CFG"); env != nullptr && *env) {
-      config_path = env;
+      line.config_path = env;
     }
   }
+  return line;
+}
 
-  cjs::server::SupervisorOptions options;
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine line = parse_command_line(argc, argv);
+  std::vector<std::string> warnings;
+  std::optional<cjs::server::ServiceConfig> config;
   try {
-    std::vector<std::string> warnings;
-    if (config_path.empty()) {
-      options.config_yaml = std::string(cjs::default_config_yaml());
-      options.config = cjs::default_config();
-    } else {
-      std::ifstream in(config_path, std::ios::binary);
-      if (!in) throw cjs::ConfigError(config_path + ": cannot read the configuration file");
-      std::stringstream text;
-      text << in.rdbuf();
-      options.config_yaml = text.str();
-      options.config = cjs::parse_config(options.config_yaml, config_path, warnings);
-      // Workers refuse an empty snapshot (it would mean a lost one); an
-      // empty file parses the same as a comment.
-      if (options.config_yaml.empty()) options.config_yaml = "# (empty configuration file)\n";
-      options.config_path = config_path;
-    }
-    for (const auto& w : warnings) cjs::log::warning(w, {{"config", options.config.source}});
-    // Command-line flags win over the file (the acceptor reads them from here).
-    if (!bind.empty()) {
-      std::vector<std::string> ignored;
-      options.config.bind =
-          cjs::parse_config("CODEJAIL_SERVICE: {bind: \"" + bind + "\"}", "--bind", ignored).bind;
-    }
-    if (workers > 0) options.config.workers = static_cast<int>(workers);
-    if (max_requests >= 0) options.config.max_requests = static_cast<int>(max_requests);
+    // Command-line flags win over the file (ConfigOverrides).
+    config = cjs::server::ServiceConfig::load(line.config_path, line.overrides, warnings);
   } catch (const cjs::ConfigError& e) {
     std::cerr << "codejail-service: configuration error: " << e.what() << "\n";
     return 2;
   }
-  if (access(worker_binary.c_str(), X_OK) != 0) {
-    std::cerr << "codejail-service: cannot execute the worker binary " << worker_binary << "\n";
+  const cjs::Config& settings = config->settings();
+  for (const auto& w : warnings) cjs::log::warning(w, {{"config", settings.source}});
+  if (access(line.worker_binary.c_str(), X_OK) != 0) {
+    std::cerr << "codejail-service: cannot execute the worker binary " << line.worker_binary
+              << "\n";
     return 2;
   }
-  options.worker_binary = worker_binary;
   cjs::log::info("starting",
                  {{"version", CJS_VERSION},
-                  {"config", options.config.source},
-                  {"bind", options.config.bind},
-                  {"workers", cjs::log::number(static_cast<long long>(options.config.workers))}});
-  return cjs::server::run_supervisor(std::move(options));
+                  {"config", settings.source},
+                  {"bind", settings.bind},
+                  {"workers", cjs::log::number(static_cast<long long>(settings.workers))}});
+  cjs::server::SupervisorOptions options;
+  options.worker_binary = std::move(line.worker_binary);
+  return cjs::server::run_supervisor(std::move(*config), std::move(options));
 }
