@@ -1,6 +1,16 @@
 // Request bodies as the reference's Django decodes them (api.md section 2):
 // application/x-www-form-urlencoded and multipart/form-data, with Django's
-// rules for which parts are files and which are fields.
+// rules for which parts are files and which are fields: DRF's FormParser and
+// MultiPartParser on top of Django 4.2's QueryDict and MultiPartParser, on
+// CPython 3.11. Each rule names the Python behavior it reproduces; the few
+// deliberate departures are marked "Departure". Not reproduced:
+// DATA_UPLOAD_MAX_MEMORY_SIZE (the service takes 20 MiB bodies; size limits
+// are the caller's) and LazyStream's "parser got stuck" check.
+//
+// The implementation is in server/form/, one concern per file: codec (the
+// charsets), python_str (Python's str operations), header_params, base64,
+// file_name (sanitize_file_name), part_cursor (where Django's stream finds
+// each part), multipart, urlencoded, form_data.
 #pragma once
 
 #include <optional>
