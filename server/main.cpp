@@ -1,4 +1,4 @@
-// codejail-service: the HTTP service. See server/supervisor.h for the
+// codejail-service: the HTTP service. See server/supervisor/supervisor.h for the
 // process model and README.md for operating it.
 
 #include <unistd.h>

@@ -1,6 +1,6 @@
 """The service under test: start, health, idle waits, memory, logs, stop.
 
-The process model (server/supervisor.h): the process we start is the
+The process model (server/supervisor/supervisor.h): the process we start is the
 supervisor; it forks the acceptor (the only HTTP process, running as the
 `codejail` user) and execs N codejail-worker processes; each execution is a
 tree of sandbox processes below a worker.

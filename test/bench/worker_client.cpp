@@ -153,7 +153,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// Starts the worker the way server/supervisor.cpp does: socket at fd 3, the
+// Starts the worker the way server/supervisor/worker_launcher.cpp does: socket at fd 3, the
 // configuration by path (the supervisor passes a memfd snapshot of the same
 // text). Returns the pid; `fd` gets our end of the socketpair.
 pid_t spawn_worker(const Options& o, int& fd) {
