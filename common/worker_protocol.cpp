@@ -23,6 +23,35 @@ void put_double(std::string& out, double v) {
   std::memcpy(&bits, &v, sizeof bits);
   put_u64(out, bits);
 }
+void put_i64(std::string& out, std::int64_t v) { put_u64(out, static_cast<std::uint64_t>(v)); }
+void put_bool(std::string& out, bool v) { put_u32(out, v ? 1 : 0); }
+
+void put_limits(std::string& out, const Limits& l) {
+  put_i64(out, l.cpu_seconds);
+  put_double(out, l.realtime_seconds);
+  put_i64(out, l.vmem_bytes);
+  put_i64(out, l.fsize_bytes);
+  put_i64(out, l.nproc);
+  put_i64(out, l.proxy);
+}
+
+// The one encoding of an ExecutionSummary (decoded by Cursor::summary).
+void put_summary(std::string& out, const ExecutionSummary& s) {
+  put_bytes(out, s.body);
+  put_bytes(out, s.telemetry_status);
+  put_u32(out, static_cast<std::uint32_t>(s.sandbox_status.value_or(0)));
+  put_bool(out, s.sandbox_status.has_value());
+  put_bytes(out, s.failure);
+  put_limits(out, s.limits);
+  put_double(out, s.wall_seconds);
+  put_u64(out, s.stdout_bytes);
+  put_u64(out, s.stderr_bytes);
+  put_bool(out, s.stdout_truncated);
+  put_bool(out, s.stderr_truncated);
+  put_bool(out, s.hit_memory_limit);
+  put_u32(out, s.applied_layers);
+  put_u32(out, static_cast<std::uint32_t>(s.landlock_abi));
+}
 
 // Wraps a body into a frame: length, kind, body.
 std::string frame(FrameKind kind, const std::string& body) {
@@ -66,6 +95,18 @@ class Cursor {
     v = u == 1;
     return true;
   }
+  bool i64(std::int64_t& v) {
+    std::uint64_t u;
+    if (!u64(u)) return false;
+    v = static_cast<std::int64_t>(u);
+    return true;
+  }
+  bool size(std::size_t& v) {
+    std::uint64_t u;
+    if (!u64(u)) return false;
+    v = static_cast<std::size_t>(u);
+    return true;
+  }
   bool real(double& v) {
     std::uint64_t bits;
     if (!u64(bits)) return false;
@@ -77,6 +118,22 @@ class Cursor {
     if (!u32(n) || data_.size() - pos_ < n) return false;
     v.assign(data_.substr(pos_, n));
     pos_ += n;
+    return true;
+  }
+  bool limits(Limits& l) {
+    return i64(l.cpu_seconds) && real(l.realtime_seconds) && i64(l.vmem_bytes) &&
+           i64(l.fsize_bytes) && i64(l.nproc) && i64(l.proxy);
+  }
+  bool summary(ExecutionSummary& s) {
+    std::int32_t status = 0;
+    bool has_status = false;
+    if (!bytes(s.body) || !bytes(s.telemetry_status) || !i32(status) || !boolean(has_status) ||
+        !bytes(s.failure) || !limits(s.limits) || !real(s.wall_seconds) || !size(s.stdout_bytes) ||
+        !size(s.stderr_bytes) || !boolean(s.stdout_truncated) || !boolean(s.stderr_truncated) ||
+        !boolean(s.hit_memory_limit) || !u32(s.applied_layers) || !i32(s.landlock_abi)) {
+      return false;
+    }
+    if (has_status) s.sandbox_status = status;
     return true;
   }
   bool done() const { return pos_ == data_.size(); }
@@ -99,14 +156,14 @@ std::string encode(const Hello& hello) {
 std::string encode(const Request& r) {
   std::string body;
   std::size_t size = r.payload_text.size() + 32;
-  for (const auto& [name, content] : r.files) size += name.size() + content.size() + 8;
+  for (const auto& file : r.files) size += file.name.size() + file.content.size() + 8;
   body.reserve(size);
   put_u64(body, r.id);
   put_bytes(body, r.payload_text);
   put_u32(body, static_cast<std::uint32_t>(r.files.size()));
-  for (const auto& [name, content] : r.files) {
-    put_bytes(body, name);
-    put_bytes(body, content);
+  for (const auto& file : r.files) {
+    put_bytes(body, file.name);
+    put_bytes(body, file.content);
   }
   put_u32(body, r.log_code ? 1 : 0);
   return frame(FrameKind::kRequest, body);
@@ -114,19 +171,10 @@ std::string encode(const Request& r) {
 
 std::string encode(const Response& r) {
   std::string body;
-  body.reserve(r.body.size() + r.failure.size() + 96);
+  body.reserve(r.summary.body.size() + r.summary.failure.size() + 160);
   put_u64(body, r.id);
-  put_bytes(body, r.body);
-  put_bytes(body, r.telemetry_status);
-  put_u32(body, static_cast<std::uint32_t>(r.sandbox_status));
-  put_u32(body, r.has_sandbox_status ? 1 : 0);
-  put_double(body, r.wall_seconds);
-  put_u64(body, r.stdout_bytes);
-  put_u64(body, r.stderr_bytes);
-  put_u32(body, r.stdout_truncated ? 1 : 0);
-  put_u32(body, r.stderr_truncated ? 1 : 0);
-  put_bytes(body, r.failure);
-  put_u32(body, r.last ? 1 : 0);
+  put_summary(body, r.summary);
+  put_bool(body, r.last);
   return frame(FrameKind::kResponse, body);
 }
 
@@ -146,9 +194,9 @@ std::optional<Request> decode_request(std::string_view body) {
   if (!c.u64(r.id) || !c.bytes(r.payload_text) || !c.u32(count)) return std::nullopt;
   if (count > 1024) return std::nullopt;
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::string name, content;
-    if (!c.bytes(name) || !c.bytes(content)) return std::nullopt;
-    r.files.emplace_back(std::move(name), std::move(content));
+    UploadedFile file;
+    if (!c.bytes(file.name) || !c.bytes(file.content)) return std::nullopt;
+    r.files.push_back(std::move(file));
   }
   if (!c.boolean(r.log_code) || !c.done()) return std::nullopt;
   return r;
@@ -157,10 +205,7 @@ std::optional<Request> decode_request(std::string_view body) {
 std::optional<Response> decode_response(std::string_view body) {
   Cursor c(body);
   Response r;
-  if (!c.u64(r.id) || !c.bytes(r.body) || !c.bytes(r.telemetry_status) ||
-      !c.i32(r.sandbox_status) || !c.boolean(r.has_sandbox_status) || !c.real(r.wall_seconds) ||
-      !c.u64(r.stdout_bytes) || !c.u64(r.stderr_bytes) || !c.boolean(r.stdout_truncated) ||
-      !c.boolean(r.stderr_truncated) || !c.bytes(r.failure) || !c.boolean(r.last) || !c.done()) {
+  if (!c.u64(r.id) || !c.summary(r.summary) || !c.boolean(r.last) || !c.done()) {
     return std::nullopt;
   }
   return r;

@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/execution_summary.h"
+#include "common/upload.h"
+
 namespace cjs::protocol {
 
 inline constexpr std::uint32_t kMaxFrameBytes = 256u << 20;
@@ -34,21 +37,14 @@ struct Hello {
 struct Request {
   std::uint64_t id = 0;
   std::string payload_text;  // the `payload` form field, already checked by the acceptor
-  std::vector<std::pair<std::string, std::string>> files;  // name, content
+  std::vector<UploadedFile> files;
   bool log_code = false;
 };
 
 struct Response {
   std::uint64_t id = 0;
-  std::string body;              // the HTTP 200 body
-  std::string telemetry_status;  // executed.success / executed.error
-  std::int32_t sandbox_status = 0;
-  bool has_sandbox_status = false;
-  double wall_seconds = 0;
-  std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
-  bool stdout_truncated = false, stderr_truncated = false;
-  std::string failure;  // machinery failure details, for logs
-  bool last = false;    // the worker exits after this answer (recycling)
+  ExecutionSummary summary;  // the whole of it: body, status, measurements
+  bool last = false;         // the worker exits after this answer (recycling)
 };
 
 // Encoding to a whole frame (length prefix included).

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/execution_summary.h"
 #include "jail/landlock.h"
 #include "jail/mount_view.h"
 #include "jail/privileges.h"
@@ -26,25 +27,6 @@
 #include "jail/seccomp.h"
 
 namespace cjs::jail {
-
-// Bits of ChildReport::value for a kLayers report: what was really applied.
-enum AppliedLayer : std::uint32_t {
-  kLayerUserNs = 1u << 0,
-  kLayerPidNs = 1u << 1,
-  kLayerMountNs = 1u << 2,
-  kLayerNetNs = 1u << 3,
-  kLayerIpcNs = 1u << 4,
-  kLayerUtsNs = 1u << 5,
-  kLayerCgroupNs = 1u << 6,
-  kLayerMountView = 1u << 7,
-  kLayerUid = 1u << 8,
-  kLayerCapabilities = 1u << 9,  // bounding/ambient/effective sets empty, no_new_privs
-  kLayerRlimits = 1u << 10,
-  kLayerLandlock = 1u << 11,
-  kLayerSeccomp = 1u << 12,
-  kLayerAppArmor = 1u << 13,
-  kLayerExecLock = 1u << 14,  // exec forbidden once the interpreter runs
-};
 
 struct ChildPlan {
   std::string python_bin;         // absolute path of the sandbox interpreter

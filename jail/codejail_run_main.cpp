@@ -174,6 +174,13 @@ int self_test(cjs::jail::Executor& executor) {
     std::printf("  %-14s %-8s %s\n", probe.name.c_str(), probe.passed ? "passed" : "FAILED",
                 probe.reason.c_str());
   }
+  // What the functionality probe's run really applied, as its interpreter
+  // child reported it (the states above are what the executor plans).
+  for (const auto& probe : report.probes) {
+    if (probe.name != "functionality") continue;
+    std::printf("\napplied to the functionality probe's run:\n  %s (Landlock ABI %d)\n",
+                cjs::applied_layer_names(probe.applied_layers).c_str(), probe.landlock_abi);
+  }
   bool ok = report.all_passed();
   std::printf("\nresult: %s\n",
               ok ? "PASS: all probes passed" : "FAIL: the service would refuse to execute code");
@@ -201,10 +208,10 @@ int main(int argc, char** argv) {
     if (!read_file(options.payload_path, payload_text)) {
       usage_error("cannot read payload " + options.payload_path);
     }
-    std::vector<cjs::jail::UploadedFile> files;
+    std::vector<cjs::UploadedFile> files;
     std::vector<std::string> file_names;
     for (const auto& [name, path] : options.files) {
-      cjs::jail::UploadedFile file{name, {}};
+      cjs::UploadedFile file{name, {}};
       if (!read_file(path, file.content)) usage_error("cannot read file " + path);
       // Duplicate names: the last one wins, as with a multipart upload.
       std::erase_if(files, [&](const auto& f) { return f.name == name; });
@@ -223,13 +230,16 @@ int main(int argc, char** argv) {
     if (options.probe && !cjs::jail::run_startup_probes(executor).all_passed()) {
       return answer(500, cjs::error_body(cjs::kNotConfiguredMessage));
     }
-    cjs::jail::ExecutionReport report = executor.execute(*check.payload, files);
+    cjs::ExecutionSummary report = executor.execute(*check.payload, files);
     cjs::log::Fields fields{{"status", report.telemetry_status},
                             {"wall_seconds", cjs::log::number(report.wall_seconds)}};
     if (report.sandbox_status) {
       fields.emplace_back("sandbox_status",
                           cjs::log::number(static_cast<long long>(*report.sandbox_status)));
     }
+    fields.emplace_back("layers", cjs::applied_layer_names(report.applied_layers));
+    fields.emplace_back("landlock_abi",
+                        cjs::log::number(static_cast<long long>(report.landlock_abi)));
     if (!report.failure.empty()) fields.emplace_back("failure", report.failure);
     cjs::log::debug("execution finished", fields);
     if (!report.failure.empty()) cjs::log::error("execution machinery failed", fields);

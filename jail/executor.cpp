@@ -116,12 +116,71 @@ std::string find_exec_lock() {
                     "; the sandbox cannot forbid exec without it");
 }
 
-ExecutionReport machinery_failure(const ExecPayload& payload, std::string why) {
-  ExecutionReport report;
-  report.body = error_response(payload.globals, kMachineryFailureEmsg);
-  report.telemetry_status = "executed.error";
-  report.failure = std::move(why);
-  return report;
+// The answer when our machinery fails: the input globals with the
+// documented emsg; `why` goes to the logs only.
+ExecutionSummary machinery_failure(const ExecPayload& payload, const Limits& limits,
+                                   std::string why) {
+  ExecutionSummary summary;
+  summary.body = error_response(payload.globals, kMachineryFailureEmsg);
+  summary.telemetry_status = kExecutedError;
+  summary.failure = std::move(why);
+  summary.limits = limits;
+  return summary;
+}
+
+// A python_path entry must name an uploaded file; the reference would look
+// for it on the service's own disk, which we never do. The first that does
+// not, if any.
+std::optional<std::string> entry_without_upload(const ExecPayload& payload,
+                                                const std::vector<UploadedFile>& files) {
+  for (const auto& entry : payload.python_path) {
+    bool uploaded = std::any_of(files.begin(), files.end(),
+                                [&](const UploadedFile& f) { return f.name == entry; });
+    if (!uploaded) return entry;
+  }
+  return std::nullopt;
+}
+
+// The wrapper reads [code, globals]; ASCII JSON decodes the same under any
+// locale the sandbox might have.
+std::string sandbox_stdin(const ExecPayload& payload) {
+  return "[" + json::render_ascii(json::Value(payload.code)) + "," +
+         json::render_ascii(payload.globals) + "]";
+}
+
+// What the run measured, whatever its outcome.
+void record_measurements(const RunResult& run, ExecutionSummary& summary) {
+  summary.wall_seconds = run.wall_seconds;
+  summary.applied_layers = run.applied_layers;
+  summary.landlock_abi = run.landlock_abi;
+  summary.stdout_bytes = run.stdout_stream.total_bytes;
+  summary.stderr_bytes = run.stderr_stream.total_bytes;
+  summary.stdout_truncated = run.stdout_stream.truncated();
+  summary.stderr_truncated = run.stderr_stream.truncated();
+}
+
+// The body of a run whose interpreter ran: an emsg from its status and
+// output, or the globals it sent back.
+void answer_from_output(const ExecPayload& payload, const RunResult& run,
+                        std::size_t stdout_cap_bytes, ExecutionSummary& summary) {
+  summary.telemetry_status = kExecutedError;
+  if (run.status != 0) {
+    // The input-size allowance of the stdout cap is for returning globals;
+    // the emsg keeps the configured cap only (its repr can be 4x the bytes).
+    std::string_view shown_stdout = run.stdout_stream.data;
+    shown_stdout = shown_stdout.substr(0, stdout_cap_bytes);
+    summary.body = error_response(
+        payload.globals, jailed_code_emsg(shown_stdout, run.stderr_stream.data, run.status));
+    return;
+  }
+  std::optional<json::Object> globals;
+  if (!run.stdout_stream.truncated()) globals = parse_sandbox_globals(run.stdout_stream.data);
+  if (!globals) {
+    summary.body = error_response(payload.globals, kCorruptedStdoutEmsg);
+    return;
+  }
+  summary.body = success_response(payload.globals, *globals);
+  summary.telemetry_status = kExecutedSuccess;
 }
 
 }  // namespace
@@ -317,122 +376,90 @@ void Executor::finish_cleanup() {
   }
 }
 
-ExecutionReport Executor::execute(const ExecPayload& payload,
-                                  const std::vector<UploadedFile>& files) {
+ExecutionSummary Executor::execute(const ExecPayload& payload,
+                                   const std::vector<UploadedFile>& files) {
   return execute(
       payload, files,
       resolve_limits(config_.limits, config_.limit_overrides, payload.limit_overrides_context));
 }
 
-ExecutionReport Executor::execute(const ExecPayload& payload,
-                                  const std::vector<UploadedFile>& files, const Limits& limits) {
-  finish_cleanup();  // the previous run's, if the caller has not yet
+Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
+                                              const std::vector<UploadedFile>& files,
+                                              const Limits& limits) {
+  std::optional<Ownership> owner;
+  if (sandbox_uid_) owner = Ownership{*sandbox_uid_, *sandbox_gid_};
+  SandboxDir dir = SandboxDir::create(config_.sandbox_root, owner);
+  dir.write_file("jailed_code", wrapper_source(payload.python_path));
+  for (const auto& file : files) dir.write_file(file.name, file.content);
+  dir.seal();
+  ChildPlan plan = plan_run(dir.host_path(), "/tmp/" + dir.name(), limits);
 
-  // A python_path entry must name an uploaded file; the reference would look
-  // for it on the service's own disk, which we never do.
-  for (const auto& entry : payload.python_path) {
-    bool uploaded = std::any_of(files.begin(), files.end(),
-                                [&](const UploadedFile& f) { return f.name == entry; });
-    if (!uploaded) {
-      auto report =
-          machinery_failure(payload, "python_path entry '" + entry + "' names no uploaded file");
-      report.limits = limits;
-      return report;
-    }
-  }
-
-  ExecutionReport report;
-  report.limits = limits;
-  std::optional<SandboxDir> dir;
+  // The cgroup layer, where the host has one: fail closed if it breaks.
   std::unique_ptr<RunCgroup> cgroup;
-  RunResult run;
-  try {
-    std::optional<Ownership> owner;
-    if (sandbox_uid_) owner = Ownership{*sandbox_uid_, *sandbox_gid_};
-    dir.emplace(SandboxDir::create(config_.sandbox_root, owner));
-    dir->write_file("jailed_code", wrapper_source(payload.python_path));
-    for (const auto& file : files) dir->write_file(file.name, file.content);
-    dir->seal();
-    ChildPlan plan = plan_run(dir->host_path(), "/tmp/" + dir->name(), limits);
-
-    // The cgroup layer, where the host has one: fail closed if it breaks.
-    if (confine_ && cgroups_.available()) {
-      std::string error;
-      CgroupLimits caps{config_.memory_limit_bytes, limits.nproc > 0 ? limits.nproc + 1 : 1024};
-      cgroup = cgroups_.create_run(dir->name(), caps, error);
-      if (!cgroup) throw std::runtime_error("cannot create the run's cgroup: " + error);
-    }
-
-    // The wrapper reads [code, globals]; ASCII JSON decodes the same under
-    // any locale the sandbox might have.
-    std::string stdin_data = "[" + json::render_ascii(json::Value(payload.code)) + "," +
-                             json::render_ascii(payload.globals) + "]";
-    // The sandbox may always send back what it was given, plus the cap.
-    RunOptions options;
-    // REALTIME 0 means "no limit" to the reference; a worker must still
-    // come back eventually, so a ceiling applies (docs/security.md).
-    options.realtime_seconds =
-        limits.realtime_seconds > 0 ? limits.realtime_seconds : kRealtimeCeilingSeconds;
-    options.stdout_cap = config_.stdout_cap_bytes + stdin_data.size();
-    options.stderr_cap = config_.stderr_cap_bytes;
-    options.cgroup = cgroup.get();
-    run = run_sandboxed(plan, stdin_data, options);
-    if (cgroup) report.hit_memory_limit = cgroup->hit_memory_limit();
-  } catch (const std::exception& e) {
-    report = machinery_failure(payload, e.what());
-    report.limits = limits;
-    return report;
+  if (confine_ && cgroups_.available()) {
+    std::string error;
+    CgroupLimits caps{config_.memory_limit_bytes, limits.nproc > 0 ? limits.nproc + 1 : 1024};
+    cgroup = cgroups_.create_run(dir.name(), caps, error);
+    if (!cgroup) throw std::runtime_error("cannot create the run's cgroup: " + error);
   }
+
+  const std::string stdin_data = sandbox_stdin(payload);
+  RunOptions options;
+  // REALTIME 0 means "no limit" to the reference; a worker must still
+  // come back eventually, so a ceiling applies (docs/security.md).
+  options.realtime_seconds =
+      limits.realtime_seconds > 0 ? limits.realtime_seconds : kRealtimeCeilingSeconds;
+  // The sandbox may always send back what it was given, plus the cap.
+  options.stdout_cap = config_.stdout_cap_bytes + stdin_data.size();
+  options.stderr_cap = config_.stderr_cap_bytes;
+  options.cgroup = cgroup.get();
+  SandboxRun sandboxed;
+  sandboxed.run = run_sandboxed(plan, stdin_data, options);
+  if (cgroup) sandboxed.hit_memory_limit = cgroup->hit_memory_limit();
+
   // run_sandboxed() killed and waited for every process of the run (and
   // emptied its cgroup): only directories are left to remove.
-  pending_dir_.emplace(std::move(*dir));
-  dir.reset();
+  pending_dir_.emplace(std::move(dir));
   pending_cgroup_ = std::move(cgroup);
   if (!defer_cleanup_) finish_cleanup();
+  return sandboxed;
+}
 
-  report.wall_seconds = run.wall_seconds;
-  report.applied_layers = run.applied_layers;
-  report.stdout_bytes = run.stdout_stream.total_bytes;
-  report.stderr_bytes = run.stderr_stream.total_bytes;
-  report.stdout_truncated = run.stdout_stream.truncated();
-  report.stderr_truncated = run.stderr_stream.truncated();
-  if (report.stdout_truncated || report.stderr_truncated) {
-    log::warning("sandbox output truncated",
-                 {{"stdout_bytes", log::number(static_cast<long long>(report.stdout_bytes))},
-                  {"stderr_bytes", log::number(static_cast<long long>(report.stderr_bytes))},
-                  {"stdout_cap", log::number(static_cast<long long>(config_.stdout_cap_bytes))},
-                  {"stderr_cap", log::number(static_cast<long long>(config_.stderr_cap_bytes))}});
+ExecutionSummary Executor::execute(const ExecPayload& payload,
+                                   const std::vector<UploadedFile>& files, const Limits& limits) {
+  finish_cleanup();  // the previous run's, if the caller has not yet
+  if (auto entry = entry_without_upload(payload, files)) {
+    return machinery_failure(payload, limits,
+                             "python_path entry '" + *entry + "' names no uploaded file");
   }
-
+  SandboxRun sandboxed;
+  try {
+    sandboxed = run_in_sandbox(payload, files, limits);
+  } catch (const std::exception& e) {
+    return machinery_failure(payload, limits, e.what());
+  }
+  const RunResult& run = sandboxed.run;
+  if (run.stdout_stream.truncated() || run.stderr_stream.truncated()) {
+    log::warning(
+        "sandbox output truncated",
+        {{"stdout_bytes", log::number(static_cast<long long>(run.stdout_stream.total_bytes))},
+         {"stderr_bytes", log::number(static_cast<long long>(run.stderr_stream.total_bytes))},
+         {"stdout_cap", log::number(static_cast<long long>(config_.stdout_cap_bytes))},
+         {"stderr_cap", log::number(static_cast<long long>(config_.stderr_cap_bytes))}});
+  }
   if (run.outcome == RunResult::Outcome::kSetupFailed) {
-    auto failed = machinery_failure(payload, run.failure);
-    failed.limits = limits;
+    ExecutionSummary failed = machinery_failure(payload, limits, run.failure);
     failed.wall_seconds = run.wall_seconds;
-    failed.hit_memory_limit = report.hit_memory_limit;
+    failed.hit_memory_limit = sandboxed.hit_memory_limit;
     return failed;
   }
-  report.sandbox_status = run.status;
-  if (run.status != 0) {
-    // The input-size allowance of the stdout cap is for returning globals;
-    // the emsg keeps the configured cap only (its repr can be 4x the bytes).
-    std::string_view shown_stdout = run.stdout_stream.data;
-    shown_stdout = shown_stdout.substr(0, config_.stdout_cap_bytes);
-    report.body = error_response(
-        payload.globals, jailed_code_emsg(shown_stdout, run.stderr_stream.data, run.status));
-    report.telemetry_status = "executed.error";
-    return report;
-  }
-  std::optional<json::Object> globals;
-  if (!run.stdout_stream.truncated()) globals = parse_sandbox_globals(run.stdout_stream.data);
-  if (!globals) {
-    report.body = error_response(payload.globals, kCorruptedStdoutEmsg);
-    report.telemetry_status = "executed.error";
-    return report;
-  }
-  report.body = success_response(payload.globals, *globals);
-  report.success = true;
-  report.telemetry_status = "executed.success";
-  return report;
+  ExecutionSummary summary;
+  summary.limits = limits;
+  summary.hit_memory_limit = sandboxed.hit_memory_limit;
+  summary.sandbox_status = run.status;
+  record_measurements(run, summary);
+  answer_from_output(payload, run, config_.stdout_cap_bytes, summary);
+  return summary;
 }
 
 }  // namespace cjs::jail

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/execution_summary.h"
 #include "common/payload.h"
+#include "common/upload.h"
 #include "jail/cgroups.h"
 #include "jail/landlock.h"
 #include "jail/process_runner.h"
@@ -21,26 +23,6 @@
 #include "jail/seccomp.h"
 
 namespace cjs::jail {
-
-struct UploadedFile {
-  std::string name;  // the multipart field name (api.md 2: the file's name)
-  std::string content;
-};
-
-// Everything a caller needs to answer and to log one execution.
-struct ExecutionReport {
-  std::string body;                   // the HTTP 200 body
-  bool success = false;               // no emsg
-  std::string telemetry_status;       // "executed.success" / "executed.error"
-  std::optional<int> sandbox_status;  // exit code / -signal, when it ran
-  std::string failure;                // machinery failure details, for logs only
-  Limits limits;                      // effective limits used
-  double wall_seconds = 0;
-  std::size_t stdout_bytes = 0, stderr_bytes = 0;
-  bool stdout_truncated = false, stderr_truncated = false;
-  std::uint32_t applied_layers = 0;  // AppliedLayer bits of this run
-  bool hit_memory_limit = false;     // the run's cgroup memory cap was reached
-};
 
 // One confinement layer's state, as health and --self-test report it.
 struct LayerState {
@@ -57,11 +39,11 @@ class Executor {
   // ConfigError if the host cannot run sandboxes as configured.
   explicit Executor(Config config, int slot = 0);
 
-  ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
+  ExecutionSummary execute(const ExecPayload& payload, const std::vector<UploadedFile>& files);
   // The same under `limits` instead of those the configuration gives the
   // payload's context (the startup probes, which test confinement, not speed).
-  ExecutionReport execute(const ExecPayload& payload, const std::vector<UploadedFile>& files,
-                          const Limits& limits);
+  ExecutionSummary execute(const ExecPayload& payload, const std::vector<UploadedFile>& files,
+                           const Limits& limits);
 
   // With deferred cleanup on (the worker), execute() returns as soon as
   // every process of the run is dead and leaves the removal of the run's
@@ -76,13 +58,24 @@ class Executor {
   const CgroupManager& cgroups() const { return cgroups_; }
 
   // Each layer and whether it will be applied to the next run. A run's own
-  // ExecutionReport::applied_layers says what actually was.
+  // ExecutionSummary::applied_layers says what actually was.
   std::vector<LayerState> layer_states() const;
 
   // Whether confinement is on (false only in sabotaged test builds).
   bool confined() const { return confine_; }
 
  private:
+  // What the sandboxed interpreter did, and whether its cgroup's memory cap
+  // OOM-killed something.
+  struct SandboxRun {
+    RunResult run;
+    bool hit_memory_limit = false;
+  };
+
+  // Sandbox dir, cgroup, plan, and the run itself; throws when the machinery
+  // fails before the interpreter could run.
+  SandboxRun run_in_sandbox(const ExecPayload& payload, const std::vector<UploadedFile>& files,
+                            const Limits& limits);
   ChildPlan plan_run(const std::string& host_dir, const std::string& view_dir,
                      const Limits& limits) const;
 

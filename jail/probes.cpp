@@ -18,6 +18,8 @@ constexpr std::string_view kWouldBlock =
 struct ProbeRun {
   std::string emsg;  // empty on success
   std::optional<json::Value> globals;
+  std::uint32_t applied_layers = 0;
+  int landlock_abi = 0;
 };
 
 // The configured limits, but time enough for any host: a probe tests
@@ -35,8 +37,10 @@ ProbeRun run_code(Executor& executor, const std::string& code, const char* globa
   payload.code = code;
   payload.globals = *json::parse(globals_json).value;
   payload.slug = "startup-probe";
-  ExecutionReport report = executor.execute(payload, {}, probe_limits(executor.config().limits));
+  ExecutionSummary report = executor.execute(payload, {}, probe_limits(executor.config().limits));
   ProbeRun run;
+  run.applied_layers = report.applied_layers;
+  run.landlock_abi = report.landlock_abi;
   json::ParseResult body = json::parse(report.body);
   if (!body || !body.value->is_object()) {
     run.emsg = "unparseable response body";
@@ -58,7 +62,7 @@ ProbeRun run_code(Executor& executor, const std::string& code, const char* globa
 ProbeResult expect_denied(Executor& executor, const char* name, const std::string& code,
                           std::initializer_list<std::string_view> expected) {
   ProbeRun run = run_code(executor, code, "{}");
-  ProbeResult result{name, false, ""};
+  ProbeResult result{name, false, "", run.applied_layers, run.landlock_abi};
   if (run.emsg.empty()) {
     result.reason = "the code ran without error: confinement is missing";
     return result;
@@ -72,7 +76,7 @@ ProbeResult expect_denied(Executor& executor, const char* name, const std::strin
 
 ProbeResult probe_functionality(Executor& executor) {
   ProbeRun run = run_code(executor, "x = x + 1", R"({"x": 16})");
-  ProbeResult result{"functionality", false, ""};
+  ProbeResult result{"functionality", false, "", run.applied_layers, run.landlock_abi};
   if (!run.emsg.empty()) {
     result.reason = run.emsg;
     return result;

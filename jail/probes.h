@@ -18,7 +18,9 @@ inline constexpr double kProbeRealtimeSeconds = 10;
 struct ProbeResult {
   std::string name;  // functionality, disk, exec, network, egress, apparmor
   bool passed = false;
-  std::string reason;  // why it failed (empty when passed)
+  std::string reason;                // why it failed (empty when passed)
+  std::uint32_t applied_layers = 0;  // what its run applied (AppliedLayer bits; 0: no run)
+  int landlock_abi = 0;              // the Landlock ABI its run used
 };
 
 struct ProbeReport {

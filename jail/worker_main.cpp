@@ -122,36 +122,20 @@ int print_probes(cjs::jail::Executor& executor) {
 
 // One request: the acceptor already ran the payload checks; running them
 // again here gives us the parsed payload (and refuses anything malformed).
-cjs::protocol::Response handle(cjs::jail::Executor& executor, const cjs::protocol::Request& req) {
-  cjs::protocol::Response resp;
-  resp.id = req.id;
+cjs::ExecutionSummary handle(cjs::jail::Executor& executor, const cjs::protocol::Request& req) {
   std::vector<std::string> names;
-  std::vector<cjs::jail::UploadedFile> files;
-  for (const auto& [name, content] : req.files) {
-    names.push_back(name);
-    files.push_back({name, content});
-  }
+  for (const auto& file : req.files) names.push_back(file.name);
   cjs::PayloadCheck check = cjs::check_payload(req.payload_text, names);
   if (!check.payload) {
-    resp.body = cjs::execution_error_body(cjs::json::Value(cjs::json::Object{}),
-                                          cjs::kMachineryFailureEmsg);
-    resp.telemetry_status = "executed.error";
-    resp.failure = "worker refused a request the acceptor accepted: " + check.error.message;
-    return resp;
+    cjs::ExecutionSummary refused;
+    refused.body = cjs::execution_error_body(cjs::json::Value(cjs::json::Object{}),
+                                             cjs::kMachineryFailureEmsg);
+    refused.telemetry_status = cjs::kExecutedError;
+    refused.failure = "worker refused a request the acceptor accepted: " + check.error.message;
+    return refused;
   }
   if (req.log_code) cjs::log::debug("code", {{"code", check.payload->code}});
-  cjs::jail::ExecutionReport report = executor.execute(*check.payload, files);
-  resp.body = std::move(report.body);
-  resp.telemetry_status = report.telemetry_status;
-  resp.has_sandbox_status = report.sandbox_status.has_value();
-  resp.sandbox_status = report.sandbox_status.value_or(0);
-  resp.wall_seconds = report.wall_seconds;
-  resp.stdout_bytes = report.stdout_bytes;
-  resp.stderr_bytes = report.stderr_bytes;
-  resp.stdout_truncated = report.stdout_truncated;
-  resp.stderr_truncated = report.stderr_truncated;
-  resp.failure = report.failure;
-  return resp;
+  return executor.execute(*check.payload, req.files);
 }
 
 // How long any answer of this worker may take: its longest REALTIME plus
@@ -237,7 +221,9 @@ int main(int argc, char** argv) {
         cjs::log::error("malformed frame from the acceptor; exiting");
         return 1;
       }
-      cjs::protocol::Response response = handle(executor, *request);
+      cjs::protocol::Response response;
+      response.id = request->id;
+      response.summary = handle(executor, *request);
       // Announce the last answer, so the acceptor sends nothing more here.
       response.last = options.max_requests != 0 && served + 1 == options.max_requests;
       if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;

@@ -90,15 +90,17 @@ void log_request(const ExecLogInfo& info, int status, const std::string& exec_st
   }
   if (response != nullptr) {
     fields.emplace_back("queue_ms", log::number(queue_seconds * 1000));
-    fields.emplace_back("sandbox_ms", log::number(response->wall_seconds * 1000));
-    if (response->has_sandbox_status) {
+    fields.emplace_back("sandbox_ms", log::number(response->summary.wall_seconds * 1000));
+    if (response->summary.sandbox_status) {
       fields.emplace_back("sandbox_status",
-                          log::number(static_cast<long long>(response->sandbox_status)));
+                          log::number(static_cast<long long>(*response->summary.sandbox_status)));
     }
-    if (response->stdout_truncated || response->stderr_truncated) {
+    if (response->summary.stdout_truncated || response->summary.stderr_truncated) {
       fields.emplace_back("output_truncated", true);
     }
-    if (!response->failure.empty()) fields.emplace_back("failure", response->failure);
+    if (!response->summary.failure.empty()) {
+      fields.emplace_back("failure", response->summary.failure);
+    }
   }
   log::info("code-exec", fields);
 }
@@ -249,9 +251,7 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   // The pool keeps the payload text until the answer and hands it back if
   // the worker dies (PoolOutcome::payload_text): the only copy.
   work.payload_text = std::move(*payload_text);
-  for (auto& file : form.files) {
-    work.files.emplace_back(std::move(file.name), std::move(file.content));
-  }
+  work.files = std::move(form.files);
   work.log_code = config_.log_code;
 
   pool_.submit(
@@ -261,8 +261,8 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
         try {
           switch (outcome.kind) {
             case PoolOutcome::kAnswered:
-              r = json_response(200, std::move(outcome.response.body));
-              exec_status = outcome.response.telemetry_status;
+              r = json_response(200, std::move(outcome.response.summary.body));
+              exec_status = outcome.response.summary.telemetry_status;
               break;
             case PoolOutcome::kWorkerDied:
               // Never a hang or a reset: the documented machinery-failure answer.

@@ -18,12 +18,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/upload.h"
+
 namespace cjs::server {
 
-struct FormFile {
-  std::string name;     // the part's field name (api.md: the file's name)
-  std::string content;  // raw bytes
-};
+// The upload type the worker protocol carries (common/upload.h).
+using FormFile = UploadedFile;
 
 struct FormData {
   // Ordinary fields in body order; a repeated name keeps every value (the

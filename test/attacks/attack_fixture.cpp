@@ -295,7 +295,7 @@ ForkedRun start_forked_run(const Config& config, int slot, std::string_view code
     std::string out;
     try {
       jail::Executor executor(config, slot);
-      jail::ExecutionReport report = executor.execute(payload, {});
+      ExecutionSummary report = executor.execute(payload, {});
       out = report.body;
       if (!report.failure.empty()) out = "ERROR: " + report.failure + " body: " + out;
     } catch (const std::exception& e) {

@@ -92,13 +92,13 @@ jail::Executor make_executor(const Config& config, int slot);
 // ------------------------------------------------------------------ runs ---
 
 struct RunArgs {
-  std::vector<std::string> python_path;   // payload "python_path"
-  std::vector<jail::UploadedFile> files;  // uploaded files
+  std::vector<std::string> python_path;  // payload "python_path"
+  std::vector<UploadedFile> files;       // uploaded files
   std::optional<std::string> limit_overrides_context;
 };
 
 struct Outcome {
-  jail::ExecutionReport report;
+  ExecutionSummary report;
   double seconds = 0;  // steady clock around Executor::execute
   const std::string& body() const { return report.body; }
 };

@@ -146,7 +146,7 @@ TEST_CASE("45: a zip bomb as python_lib.zip costs only what the code reads", "[a
   const std::string& bomb = zip_bomb();
   REQUIRE(bomb.size() < (2u << 20));
   RunArgs args;
-  args.files = {cjs::jail::UploadedFile{"python_lib.zip", bomb}};
+  args.files = {cjs::UploadedFile{"python_lib.zip", bomb}};
   args.python_path = {"python_lib.zip"};
   SECTION("importing from it is cheap") {
     auto executor = make_executor(attack_config(), slot_for(45));
@@ -186,7 +186,7 @@ TEST_CASE("45: a zip bomb extracted into tmp/ stops at tmp_size", "[attack][deny
   // FSIZE above tmp/'s 16 MiB: only the size-capped tmpfs stops the bomb
   // (without it the extraction fills the host's disk up to FSIZE).
   RunArgs args;
-  args.files = {cjs::jail::UploadedFile{"python_lib.zip", zip_bomb()}};
+  args.files = {cjs::UploadedFile{"python_lib.zip", zip_bomb()}};
   args.python_path = {"python_lib.zip"};
   auto executor = make_executor(
       attack_config([](cjs::Config& c) { c.limits.fsize_bytes = 64 << 20; }), slot_for(45, 2));

@@ -335,7 +335,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, path] : o.files) {
     std::string content;
     if (!read_file(path, content)) usage("cannot read " + path);
-    request.files.emplace_back(name, std::move(content));
+    request.files.push_back({name, std::move(content)});
   }
   std::string expected;
   const bool check = !o.expect_path.empty();
@@ -392,7 +392,9 @@ int main(int argc, char** argv) {
       std::cerr << "cjs-bench-worker-client: malformed answer from the worker\n";
       return false;
     }
-    if (check && response->body != expected) wrong("answer from the worker", response->body);
+    if (check && response->summary.body != expected) {
+      wrong("answer from the worker", response->summary.body);
+    }
     return true;
   };
   auto http_round_trip = [&](long long& us) {

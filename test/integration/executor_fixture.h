@@ -52,14 +52,14 @@ Config config_with_limits(const std::function<void(Limits&)>& tweak);
 // Optional parts of one request.
 struct RunArgs {
   std::vector<std::string> python_path;                // payload "python_path"
-  std::vector<jail::UploadedFile> files;               // uploaded files
+  std::vector<UploadedFile> files;                     // uploaded files
   std::optional<std::string> limit_overrides_context;  // payload key of the same name
   std::optional<Config> config;                        // default: test_config()
 };
 
 // A finished execution and how long execute() took.
 struct Execution {
-  jail::ExecutionReport report;
+  ExecutionSummary report;
   double seconds = 0;  // steady_clock around Executor::execute
   const std::string& body() const { return report.body; }
 };

@@ -8,7 +8,7 @@
 #include "executor_fixture.h"
 
 using namespace cjs::itest;
-using cjs::jail::UploadedFile;
+using cjs::UploadedFile;
 
 namespace {
 
@@ -41,7 +41,7 @@ TEST_CASE("the api.md 3.2 traceback example, byte for byte", "[integration][erro
   CHECK(
       normalize_sandbox_dir(exec.body()) ==
       R"({"globals_dict":{"x":16},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'hi\\nTraceback (most recent call last):\\n  File \"/tmp/codejail-XXXXXXXX/jailed_code\", line 19, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 3, in <module>\\nZeroDivisionError: division by zero\\n' with status code: 1"})");
-  CHECK_FALSE(exec.report.success);
+  CHECK_FALSE(exec.report.success());
   CHECK(exec.report.telemetry_status == "executed.error");
   REQUIRE(exec.report.sandbox_status.has_value());
   CHECK(*exec.report.sandbox_status == 1);
@@ -121,7 +121,7 @@ TEST_CASE("a python_path entry without an uploaded file is a machinery failure",
   auto exec = execute("x = x + 1", R"({"x": 16})", args);
   CHECK(exec.body() ==
         R"({"globals_dict":{"x":16},"emsg":"Couldn't execute sandboxed code: See logs."})");
-  CHECK_FALSE(exec.report.success);
+  CHECK_FALSE(exec.report.success());
   CHECK(exec.report.telemetry_status == "executed.error");
   CHECK_FALSE(exec.report.sandbox_status.has_value());
   CHECK_FALSE(exec.report.failure.empty());

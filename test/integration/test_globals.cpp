@@ -19,7 +19,7 @@ constexpr const char* kExecFrame =
 TEST_CASE("the issue's example: x = x + 1", "[integration][globals]") {
   auto exec = execute("x = x + 1", R"({"x": 16})");
   CHECK(exec.body() == R"({"globals_dict":{"x":17}})");
-  CHECK(exec.report.success);
+  CHECK(exec.report.success());
   CHECK(exec.report.telemetry_status == "executed.success");
   REQUIRE(exec.report.sandbox_status.has_value());
   CHECK(*exec.report.sandbox_status == 0);
