@@ -2,7 +2,7 @@
 
 Everything here talks to the service only over HTTP, exactly as edxapp's
 remote-exec client does, and builds expected response bodies from
-docs/api.md's rules (shared/spec/api.md), never from the service's code.
+docs/api.md's rules, never from the service's code.
 """
 
 import io
