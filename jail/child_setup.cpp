@@ -61,13 +61,14 @@ std::uint32_t namespace_layers(unsigned long flags) {
   return layers;
 }
 
-// The interpreter child: every per-process layer, in an order where each
-// step still has the privileges it needs, then the one allowed exec.
-[[noreturn]] void interpreter_main(const ChildPlan& plan, const ChildFds& fds) {
-  const int rfd = fds.report_fd;
-  std::uint32_t layers = plan.confine ? namespace_layers(plan.clone_flags) : 0;
-  if (plan.confine && !plan.mounts.steps.empty()) layers |= kLayerMountView;
+// The steps below run in the interpreter child, between fork and exec: only
+// system calls, no allocation. Each returns the layers it applied; a failure
+// is reported and ends the child (fail closed).
 
+// A process like any freshly started interpreter's: its own process group,
+// stdio from our pipes, default signals, the sandbox dir as cwd.
+void start_clean(const ChildPlan& plan, const ChildFds& fds) {
+  const int rfd = fds.report_fd;
   // Own process group, so the whole run can be signalled at once. Not a new
   // session: the code may call os.setsid() itself, as under the reference.
   if (setpgid(0, 0) < 0) fail(rfd, kStepProcessGroup, errno);
@@ -91,31 +92,32 @@ std::uint32_t namespace_layers(unsigned long flags) {
   }
 
   if (chdir(plan.cwd.c_str()) != 0) fail(rfd, kStepChdir, errno);
+}
 
+// Confined runs only: the exec lock is there, and the one allowed exec has
+// its descriptor.
+std::uint32_t prepare_exec(const ChildPlan& plan, int rfd) {
   // ld.so only warns about a missing preload: make sure the exec lock is
   // there, or refuse to run (fail closed).
-  if (plan.confine) {
-    if (access(plan.exec_lock.c_str(), R_OK) != 0) fail(rfd, kStepExecLock, errno);
-    layers |= kLayerExecLock;
-  }
+  if (access(plan.exec_lock.c_str(), R_OK) != 0) fail(rfd, kStepExecLock, errno);
 
   // The descriptor of the one allowed exec, placed before RLIMIT_NOFILE
   // drops below its number (seccomp.h explains why).
-  if (plan.confine) {
-    int fd = open(plan.python_bin.c_str(), O_PATH | O_CLOEXEC);
-    if (fd < 0 || dup3(fd, kInterpreterExecFd, O_CLOEXEC) != kInterpreterExecFd) {
-      fail(rfd, kStepExecFd, errno);
-    }
-    close(fd);
+  int fd = open(plan.python_bin.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0 || dup3(fd, kInterpreterExecFd, O_CLOEXEC) != kInterpreterExecFd) {
+    fail(rfd, kStepExecFd, errno);
   }
+  close(fd);
+  return kLayerExecLock;
+}
 
-  // Limits before the uid switch: RLIMIT_NPROC is checked against the new
-  // uid's process count when we exec.
+// Limits before the uid switch: RLIMIT_NPROC is checked against the new
+// uid's process count when we exec.
+std::uint32_t apply_limits(const ChildPlan& plan, int rfd) {
   int failed_resource = 0;
   if (int err = apply_rlimits(plan.rlimits, &failed_resource); err != 0) {
     fail(rfd, kStepRlimits, err, failed_resource);
   }
-  layers |= kLayerRlimits;
 
   // Be the memory cgroup's first OOM victim rather than the keeper, whose
   // death would lose the run's status. Raising needs no privilege.
@@ -123,7 +125,11 @@ std::uint32_t namespace_layers(unsigned long flags) {
     (void)!write(fd, "1000", 4);
     close(fd);
   }
+  return kLayerRlimits;
+}
 
+std::uint32_t switch_identity(const ChildPlan& plan, int rfd) {
+  std::uint32_t layers = 0;
   int priv_step = 0;
   if (plan.confine) {
     if (int err = drop_privileges(plan.identity, &priv_step); err != 0) {
@@ -138,26 +144,33 @@ std::uint32_t namespace_layers(unsigned long flags) {
     }
   }
   if (plan.identity.uid) layers |= kLayerUid;
+  return layers;
+}
 
-  if (plan.confine) {
-    if (!plan.apparmor_profile.empty()) {
-      if (int err = apparmor_stack_onexec(plan.apparmor_profile.c_str()); err != 0) {
-        fail(rfd, kStepAppArmor, err);
-      }
-      layers |= kLayerAppArmor;
+// Confined runs only: the kernel's access controls, seccomp last.
+std::uint32_t apply_access_controls(const ChildPlan& plan, int rfd) {
+  std::uint32_t layers = 0;
+  if (!plan.apparmor_profile.empty()) {
+    if (int err = apparmor_stack_onexec(plan.apparmor_profile.c_str()); err != 0) {
+      fail(rfd, kStepAppArmor, err);
     }
-    if (plan.landlock.abi > 0) {
-      int failed_rule = -1;
-      if (int err = apply_landlock(plan.landlock, &failed_rule); err != 0) {
-        fail(rfd, kStepLandlock, err, failed_rule);
-      }
-      layers |= kLayerLandlock;
-    }
-    // Last: from here on only the filtered system calls are possible.
-    if (int err = apply_seccomp(plan.seccomp); err != 0) fail(rfd, kStepSeccomp, err);
-    layers |= kLayerSeccomp;
+    layers |= kLayerAppArmor;
   }
+  if (plan.landlock.abi > 0) {
+    int failed_rule = -1;
+    if (int err = apply_landlock(plan.landlock, &failed_rule); err != 0) {
+      fail(rfd, kStepLandlock, err, failed_rule);
+    }
+    layers |= kLayerLandlock;
+  }
+  // Last: from here on only the filtered system calls are possible.
+  if (int err = apply_seccomp(plan.seccomp); err != 0) fail(rfd, kStepSeccomp, err);
+  return layers | kLayerSeccomp;
+}
 
+// Reports the applied layers (the report pipe closes at exec), then the one
+// allowed exec.
+[[noreturn]] void exec_interpreter(const ChildPlan& plan, int rfd, std::uint32_t layers) {
   report(rfd, ChildReport{ChildReport::kLayers, plan.landlock.abi, 0, static_cast<int>(layers), 0});
   if (plan.confine) {
     execveat(kInterpreterExecFd, "", plan.argv_ptrs.data(), plan.env_ptrs.data(), AT_EMPTY_PATH);
@@ -165,6 +178,21 @@ std::uint32_t namespace_layers(unsigned long flags) {
     execve(plan.python_bin.c_str(), plan.argv_ptrs.data(), plan.env_ptrs.data());
   }
   fail(rfd, kStepExec, errno);
+}
+
+// The interpreter child: every per-process layer, in an order where each
+// step still has the privileges it needs, then the one allowed exec.
+[[noreturn]] void interpreter_main(const ChildPlan& plan, const ChildFds& fds) {
+  const int rfd = fds.report_fd;
+  std::uint32_t layers = plan.confine ? namespace_layers(plan.clone_flags) : 0;
+  if (plan.confine && !plan.mounts.steps.empty()) layers |= kLayerMountView;
+
+  start_clean(plan, fds);
+  if (plan.confine) layers |= prepare_exec(plan, rfd);
+  layers |= apply_limits(plan, rfd);
+  layers |= switch_identity(plan, rfd);
+  if (plan.confine) layers |= apply_access_controls(plan, rfd);
+  exec_interpreter(plan, rfd, layers);
 }
 
 }  // namespace

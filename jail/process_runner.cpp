@@ -14,6 +14,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -164,6 +167,194 @@ std::string describe_failure(const ChildReport& r) {
   return text + ": " + std::strerror(r.error);
 }
 
+// Where the keeper can join the run's cgroup by itself (v1), it does so
+// through descriptors opened here, before the clone; otherwise (none added)
+// the runner moves it by pid.
+bool open_cgroup_fds(const RunOptions& options, ChildFds& child_fds, std::vector<Fd>& owned,
+                     std::string& failure) {
+  if (options.cgroup == nullptr) return true;
+  std::vector<std::string> files = options.cgroup->self_attach_files();
+  if (files.size() > static_cast<std::size_t>(ChildFds::kMaxCgroupFds)) files.clear();
+  for (const std::string& file : files) {
+    Fd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      failure = "cannot open " + file + ": " + std::strerror(errno);
+      return false;
+    }
+    child_fds.cgroup_fds[child_fds.cgroup_fd_count++] = fd.get();
+    owned.push_back(std::move(fd));
+  }
+  return true;
+}
+
+// Before the keeper may start: ids and cgroup membership; then the go byte.
+// On failure the keeper is killed and reaped, and `failure` says why.
+bool start_keeper(pid_t pid, unsigned long flags, const ChildFds& child_fds,
+                  const RunOptions& options, Fd& go, std::string& failure) {
+  std::string setup_error;
+  bool ready = (!(flags & CLONE_NEWUSER) || write_id_maps(pid, setup_error)) &&
+               (options.cgroup == nullptr || child_fds.cgroup_fd_count > 0 ||
+                options.cgroup->attach(pid, setup_error));
+  if (ready) {
+    char byte = 1;
+    ready = write(go.get(), &byte, 1) == 1;
+    if (!ready) setup_error = std::string("cannot start the keeper: ") + std::strerror(errno);
+  }
+  go.reset();
+  if (!ready) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    failure = setup_error;
+  }
+  return ready;
+}
+
+// The runner's ends of the run's stdio, and how much of stdin went out.
+struct RunStreams {
+  Fd& stdin_w;
+  Fd& stdout_r;
+  Fd& stderr_r;
+  std::string_view stdin_data;
+  std::size_t stdin_written = 0;
+};
+
+// How the keeper ended, as the runner saw it.
+struct KeeperEnd {
+  bool exited = false;
+  bool timed_out = false;
+  int status = 0;  // waitpid's, when it exited by itself
+};
+
+std::vector<pollfd> poll_set(const RunStreams& s, const KeeperEnd& keeper, const Fd& pidfd) {
+  std::vector<pollfd> fds;
+  if (s.stdin_w) fds.push_back({s.stdin_w.get(), POLLOUT, 0});
+  if (s.stdout_r) fds.push_back({s.stdout_r.get(), POLLIN, 0});
+  if (s.stderr_r) fds.push_back({s.stderr_r.get(), POLLIN, 0});
+  if (!keeper.exited && pidfd) fds.push_back({pidfd.get(), POLLIN, 0});
+  return fds;
+}
+
+// Until the deadline, if any; without a pidfd the keeper's exit is polled.
+int poll_timeout_ms(const std::optional<Clock::time_point>& deadline, const KeeperEnd& keeper,
+                    bool have_pidfd) {
+  if (deadline && !keeper.timed_out) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+    return static_cast<int>(std::max<long>(0, left.count() + 1));
+  }
+  if (!have_pidfd && !keeper.exited) return 10;  // no pidfd: poll waitpid
+  return -1;
+}
+
+void feed_stdin(short revents, RunStreams& s) {
+  if (revents & (POLLERR | POLLHUP)) {
+    s.stdin_w.reset();  // the code closed stdin: fine
+    return;
+  }
+  ssize_t n = write(s.stdin_w.get(), s.stdin_data.data() + s.stdin_written,
+                    s.stdin_data.size() - s.stdin_written);
+  if (n > 0) s.stdin_written += static_cast<std::size_t>(n);
+  if ((n < 0 && errno != EAGAIN && errno != EINTR) || s.stdin_written == s.stdin_data.size()) {
+    s.stdin_w.reset();
+  }
+}
+
+// Moves data on every stream poll found ready; one at EOF or error closes.
+void serve_streams(const std::vector<pollfd>& fds, RunStreams& s, const RunOptions& options,
+                   RunResult& result) {
+  for (const pollfd& p : fds) {
+    if (p.revents == 0) continue;
+    if (p.fd == s.stdin_w.get()) {
+      feed_stdin(p.revents, s);
+    } else if (p.fd == s.stdout_r.get()) {
+      if (!drain(p.fd, result.stdout_stream, options.stdout_cap)) s.stdout_r.reset();
+    } else if (p.fd == s.stderr_r.get()) {
+      if (!drain(p.fd, result.stderr_stream, options.stderr_cap)) s.stderr_r.reset();
+    }
+  }
+}
+
+// Feeds stdin and collects the output until the keeper is gone and both
+// output pipes reached EOF; at the deadline kills the run.
+KeeperEnd watch_run(pid_t pid, const Fd& pidfd, RunStreams& s,
+                    const std::optional<Clock::time_point>& deadline, const RunOptions& options,
+                    RunResult& result) {
+  KeeperEnd keeper;
+  while (!keeper.exited || s.stdout_r || s.stderr_r) {
+    std::vector<pollfd> fds = poll_set(s, keeper, pidfd);
+    const int timeout_ms = poll_timeout_ms(deadline, keeper, static_cast<bool>(pidfd));
+    int ready_count = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready_count < 0 && errno != EINTR) break;
+    serve_streams(fds, s, options, result);
+
+    if (!keeper.exited && waitpid(pid, &keeper.status, WNOHANG) == pid) {
+      keeper.exited = true;
+      // The keeper's exit killed its namespace; without one (sabotage) kill
+      // what it left, which also closes any copy of the pipes a daemon kept.
+      kill_everything();
+    }
+    if (!keeper.exited && deadline && !keeper.timed_out && Clock::now() >= *deadline) {
+      keeper.timed_out = true;
+      kill(pid, SIGKILL);  // the whole pid namespace dies with its init
+      kill_everything();
+      waitpid(pid, nullptr, 0);
+      keeper.exited = true;
+    }
+  }
+  return keeper;
+}
+
+// What the keeper and the interpreter child reported, in order: the layers
+// (into `result`), a setup failure, or the interpreter's exit status.
+struct Reports {
+  bool setup_failed = false;
+  bool have_exit = false;
+  int exit_status = 0;
+};
+
+Reports read_reports(int fd, RunResult& result) {
+  // Every writer is gone by now; non-blocking only guards against surprises.
+  set_nonblocking(fd);
+  Reports reports;
+  ChildReport record;
+  while (read(fd, &record, sizeof record) == sizeof record) {
+    if (record.kind == ChildReport::kSetupFailed) {
+      result.outcome = RunResult::Outcome::kSetupFailed;
+      result.failure = describe_failure(record);
+      reports.setup_failed = true;
+      return reports;
+    }
+    if (record.kind == ChildReport::kLayers) {
+      result.applied_layers = static_cast<std::uint32_t>(record.value);
+      result.landlock_abi = record.step;
+    } else if (record.kind == ChildReport::kExited) {
+      reports.have_exit = true;
+      reports.exit_status = record.value;
+    }
+  }
+  return reports;
+}
+
+void set_outcome(const Reports& reports, const KeeperEnd& keeper, RunResult& result) {
+  if (keeper.timed_out) {
+    result.outcome = RunResult::Outcome::kTimedOut;
+    result.status = -SIGKILL;
+    return;
+  }
+  if (!reports.have_exit) {
+    // SIGKILLed from outside (the memory cgroup's OOM killer, typically):
+    // the run was killed, and -9 says so truthfully. Anything else is ours.
+    if (WIFSIGNALED(keeper.status) && WTERMSIG(keeper.status) == SIGKILL) {
+      result.outcome = RunResult::Outcome::kCompleted;
+      result.status = -SIGKILL;
+      return;
+    }
+    result.failure = "the sandbox keeper ended without reporting a status";
+    return;
+  }
+  result.outcome = RunResult::Outcome::kCompleted;
+  result.status = reports.exit_status;
+}
+
 }  // namespace
 
 RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
@@ -175,25 +366,10 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
 
   Pipe in = make_pipe(), out = make_pipe(), err = make_pipe(), report = make_pipe(),
        go = make_pipe();
-
-  // Where the keeper can join the run's cgroup by itself (v1), it does so
-  // through these descriptors; otherwise we move it by pid below.
   ChildFds child_fds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
                      report.write_end.get(), go.read_end.get()};
   std::vector<Fd> cgroup_fds;
-  if (options.cgroup != nullptr) {
-    std::vector<std::string> files = options.cgroup->self_attach_files();
-    if (files.size() > static_cast<std::size_t>(ChildFds::kMaxCgroupFds)) files.clear();
-    for (const std::string& file : files) {
-      Fd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC));
-      if (!fd) {
-        result.failure = "cannot open " + file + ": " + std::strerror(errno);
-        return result;
-      }
-      child_fds.cgroup_fds[child_fds.cgroup_fd_count++] = fd.get();
-      cgroup_fds.push_back(std::move(fd));
-    }
-  }
+  if (!open_cgroup_fds(options, child_fds, cgroup_fds, result.failure)) return result;
 
   // The keeper is pid 1 of the run's namespaces. Raw clone: it behaves like
   // fork (the child continues here on a copy of our stack).
@@ -213,134 +389,28 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   err.write_end.reset();
   report.write_end.reset();
   go.read_end.reset();
-
-  // Before the keeper may start: ids and cgroup membership.
-  std::string setup_error;
-  bool ready = (!(flags & CLONE_NEWUSER) || write_id_maps(pid, setup_error)) &&
-               (options.cgroup == nullptr || child_fds.cgroup_fd_count > 0 ||
-                options.cgroup->attach(pid, setup_error));
-  if (ready) {
-    char byte = 1;
-    ready = write(go.write_end.get(), &byte, 1) == 1;
-    if (!ready) setup_error = std::string("cannot start the keeper: ") + std::strerror(errno);
-  }
-  go.write_end.reset();
-  if (!ready) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    result.failure = setup_error;
-    return result;
-  }
+  if (!start_keeper(pid, flags, child_fds, options, go.write_end, result.failure)) return result;
 
   Fd pidfd(pidfd_open(pid));
   set_nonblocking(in.write_end.get());
   set_nonblocking(out.read_end.get());
   set_nonblocking(err.read_end.get());
-
-  const bool has_deadline = options.realtime_seconds > 0;
-  const auto deadline =
-      started + std::chrono::duration_cast<Clock::duration>(
-                    std::chrono::duration<double>(has_deadline ? options.realtime_seconds : 0));
-  std::size_t stdin_written = 0;
-  if (stdin_data.empty()) in.write_end.reset();
-  bool exited = false, timed_out = false;
-  int keeper_status = 0;
-
-  // Until the keeper is gone and both output pipes reached EOF.
-  while (!exited || out.read_end || err.read_end) {
-    std::vector<pollfd> fds;
-    if (in.write_end) fds.push_back({in.write_end.get(), POLLOUT, 0});
-    if (out.read_end) fds.push_back({out.read_end.get(), POLLIN, 0});
-    if (err.read_end) fds.push_back({err.read_end.get(), POLLIN, 0});
-    if (!exited && pidfd) fds.push_back({pidfd.get(), POLLIN, 0});
-
-    int timeout_ms = -1;
-    if (has_deadline && !timed_out) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      timeout_ms = static_cast<int>(std::max<long>(0, left.count() + 1));
-    } else if (!pidfd && !exited) {
-      timeout_ms = 10;  // no pidfd: poll waitpid below
-    }
-    int ready_count = poll(fds.data(), fds.size(), timeout_ms);
-    if (ready_count < 0 && errno != EINTR) break;
-
-    for (const pollfd& p : fds) {
-      if (p.revents == 0) continue;
-      if (p.fd == in.write_end.get()) {
-        if (p.revents & (POLLERR | POLLHUP)) {
-          in.write_end.reset();  // the code closed stdin: fine
-          continue;
-        }
-        ssize_t n =
-            write(p.fd, stdin_data.data() + stdin_written, stdin_data.size() - stdin_written);
-        if (n > 0) stdin_written += static_cast<std::size_t>(n);
-        if ((n < 0 && errno != EAGAIN && errno != EINTR) || stdin_written == stdin_data.size()) {
-          in.write_end.reset();
-        }
-      } else if (p.fd == out.read_end.get()) {
-        if (!drain(p.fd, result.stdout_stream, options.stdout_cap)) out.read_end.reset();
-      } else if (p.fd == err.read_end.get()) {
-        if (!drain(p.fd, result.stderr_stream, options.stderr_cap)) err.read_end.reset();
-      }
-    }
-
-    if (!exited && waitpid(pid, &keeper_status, WNOHANG) == pid) {
-      exited = true;
-      // The keeper's exit killed its namespace; without one (sabotage) kill
-      // what it left, which also closes any copy of the pipes a daemon kept.
-      kill_everything();
-    }
-    if (!exited && has_deadline && !timed_out && Clock::now() >= deadline) {
-      timed_out = true;
-      kill(pid, SIGKILL);  // the whole pid namespace dies with its init
-      kill_everything();
-      waitpid(pid, nullptr, 0);
-      exited = true;
-    }
+  std::optional<Clock::time_point> deadline;
+  if (options.realtime_seconds > 0) {
+    deadline = started + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(options.realtime_seconds));
   }
+  if (stdin_data.empty()) in.write_end.reset();
+  RunStreams streams{in.write_end, out.read_end, err.read_end, stdin_data};
+  const KeeperEnd keeper = watch_run(pid, pidfd, streams, deadline, options, result);
+
   in.write_end.reset();
   kill_everything();  // no-op normally; covers early loop exits
   if (options.cgroup != nullptr) options.cgroup->kill_all();
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
-  // What the keeper and the interpreter child reported, in order. Every
-  // writer is gone by now; non-blocking only guards against surprises.
-  set_nonblocking(report.read_end.get());
-  bool have_exit = false;
-  int exit_status = 0;
-  ChildReport record;
-  while (read(report.read_end.get(), &record, sizeof record) == sizeof record) {
-    if (record.kind == ChildReport::kSetupFailed) {
-      result.outcome = RunResult::Outcome::kSetupFailed;
-      result.failure = describe_failure(record);
-      return result;
-    }
-    if (record.kind == ChildReport::kLayers) {
-      result.applied_layers = static_cast<std::uint32_t>(record.value);
-      result.landlock_abi = record.step;
-    } else if (record.kind == ChildReport::kExited) {
-      have_exit = true;
-      exit_status = record.value;
-    }
-  }
-  if (timed_out) {
-    result.outcome = RunResult::Outcome::kTimedOut;
-    result.status = -SIGKILL;
-    return result;
-  }
-  if (!have_exit) {
-    // SIGKILLed from outside (the memory cgroup's OOM killer, typically):
-    // the run was killed, and -9 says so truthfully. Anything else is ours.
-    if (WIFSIGNALED(keeper_status) && WTERMSIG(keeper_status) == SIGKILL) {
-      result.outcome = RunResult::Outcome::kCompleted;
-      result.status = -SIGKILL;
-      return result;
-    }
-    result.failure = "the sandbox keeper ended without reporting a status";
-    return result;
-  }
-  result.outcome = RunResult::Outcome::kCompleted;
-  result.status = exit_status;
+  const Reports reports = read_reports(report.read_end.get(), result);
+  if (!reports.setup_failed) set_outcome(reports, keeper, result);
   return result;
 }
 

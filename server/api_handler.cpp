@@ -105,6 +105,87 @@ void log_request(const ExecLogInfo& info, int status, const std::string& exec_st
   log::info("code-exec", fields);
 }
 
+// The body, as the REST framework parses it: an empty body is no data. An
+// unsupported or malformed body is answered here (415/400) and gives none.
+std::optional<FormData> parse_body(const ApiRequest& request, Metrics& metrics,
+                                   const ApiHandler::Respond& respond) {
+  if (request.body.empty()) return FormData{};
+  const std::string type = media_type(request.content_type);
+  FormParse parsed;
+  if (type == "application/x-www-form-urlencoded") {
+    parsed = parse_urlencoded(request.body, request.content_type);
+  } else if (type == "multipart/form-data") {
+    parsed = parse_multipart(request.content_type, request.body);
+  } else {
+    metrics.record_rejected("unsupported_media_type");
+    respond(detail(415, "Unsupported media type \"" + request.content_type + "\" in request."));
+    return std::nullopt;
+  }
+  if (!parsed.data) {
+    metrics.record_rejected("malformed_body");
+    respond(detail(400, parsed.error.detail));
+    return std::nullopt;
+  }
+  return std::move(*parsed.data);
+}
+
+// Checks 4-8. The DOM costs ~48 bytes per JSON element: keep only what the
+// log line needs, and drop the rest before the request waits in the queue.
+// Returns the error of a payload that failed.
+std::optional<PayloadError> check_for_log(const std::string& payload_text,
+                                          const std::vector<UploadedFile>& files,
+                                          ExecLogInfo& info) {
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.name);
+  PayloadCheck check = check_payload(payload_text, names);
+  if (!check.payload) {
+    if (!check.error.log_line.empty()) log::info(check.error.log_line);
+    return std::move(check.error);
+  }
+  info.checked = true;
+  info.slug = std::move(check.payload->slug);
+  info.limit_overrides_context = std::move(check.payload->limit_overrides_context);
+  info.python_path_len = check.payload->python_path.size();
+  return std::nullopt;
+}
+
+// The HTTP answer to what the pool did with a request, and its exec status
+// for the log line and the metrics. Out of memory answers 503.
+ApiResponse answer_outcome(PoolOutcome& outcome, Metrics& metrics, std::string& exec_status) {
+  ApiResponse r;
+  try {
+    switch (outcome.kind) {
+      case PoolOutcome::kAnswered:
+        r = json_response(200, std::move(outcome.response.summary.body));
+        exec_status = outcome.response.summary.telemetry_status;
+        break;
+      case PoolOutcome::kWorkerDied:
+        // Never a hang or a reset: the documented machinery-failure answer.
+        r = json_response(200, machinery_failure_body(outcome.payload_text));
+        exec_status = "executed.error";
+        break;
+      case PoolOutcome::kQueueFull:
+      case PoolOutcome::kQueueTimeout:
+        metrics.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
+                                                                        : "queue_timeout");
+        r = json_response(503, error_body("Codejail service is overloaded; retry later"));
+        r.headers.emplace_back("Retry-After", "1");
+        exec_status = "overloaded";
+        break;
+      case PoolOutcome::kNoMemory:
+        metrics.record_rejected("out_of_memory");
+        r = out_of_memory();
+        exec_status = "overloaded";
+        break;
+    }
+  } catch (const std::bad_alloc&) {
+    metrics.record_rejected("out_of_memory");
+    r = out_of_memory();
+    exec_status = "overloaded";
+  }
+  return r;
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(const Config& config, const ServiceState& state, WorkerPool& pool,
@@ -200,27 +281,9 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
     return refuse(500, kNotConfiguredMessage, "disabled.safety_checks_failed");
   }
 
-  // The body, as the REST framework parses it: an empty body is no data.
-  FormData form;
-  if (!request.body.empty()) {
-    const std::string type = media_type(request.content_type);
-    FormParse parsed;
-    if (type == "application/x-www-form-urlencoded") {
-      parsed = parse_urlencoded(request.body, request.content_type);
-    } else if (type == "multipart/form-data") {
-      parsed = parse_multipart(request.content_type, request.body);
-    } else {
-      metrics_.record_rejected("unsupported_media_type");
-      respond(detail(415, "Unsupported media type \"" + request.content_type + "\" in request."));
-      return;
-    }
-    if (!parsed.data) {
-      metrics_.record_rejected("malformed_body");
-      respond(detail(400, parsed.error.detail));
-      return;
-    }
-    form = std::move(*parsed.data);
-  }
+  std::optional<FormData> parsed = parse_body(request, metrics_, respond);
+  if (!parsed) return;
+  FormData form = std::move(*parsed);
   // The form holds everything from here on; a queued request must not also
   // keep its raw body (swap: clear() keeps the capacity).
   std::string().swap(request.body);
@@ -230,20 +293,8 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   form.fields = {};
   if (!payload_text) return refuse(400, kMissingPayloadMessage, "invalid.payload.missing");
 
-  std::vector<std::string> names;
-  for (const auto& file : form.files) names.push_back(file.name);
-  {
-    // The DOM costs ~48 bytes per JSON element: keep only what the log
-    // line needs, and drop the rest before the request waits in the queue.
-    PayloadCheck check = check_payload(*payload_text, names);  // checks 4-8
-    if (!check.payload) {
-      if (!check.error.log_line.empty()) log::info(check.error.log_line);
-      return refuse(check.error.http_status, check.error.message, check.error.telemetry_status);
-    }
-    info.checked = true;
-    info.slug = std::move(check.payload->slug);
-    info.limit_overrides_context = std::move(check.payload->limit_overrides_context);
-    info.python_path_len = check.payload->python_path.size();
+  if (std::optional<PayloadError> error = check_for_log(*payload_text, form.files, info)) {
+    return refuse(error->http_status, error->message, error->telemetry_status);
   }
 
   protocol::Request work;
@@ -256,38 +307,8 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
 
   pool_.submit(
       std::move(work), [this, info = std::move(info), started, respond](PoolOutcome outcome) {
-        ApiResponse r;
         std::string exec_status;
-        try {
-          switch (outcome.kind) {
-            case PoolOutcome::kAnswered:
-              r = json_response(200, std::move(outcome.response.summary.body));
-              exec_status = outcome.response.summary.telemetry_status;
-              break;
-            case PoolOutcome::kWorkerDied:
-              // Never a hang or a reset: the documented machinery-failure answer.
-              r = json_response(200, machinery_failure_body(outcome.payload_text));
-              exec_status = "executed.error";
-              break;
-            case PoolOutcome::kQueueFull:
-            case PoolOutcome::kQueueTimeout:
-              metrics_.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
-                                                                               : "queue_timeout");
-              r = json_response(503, error_body("Codejail service is overloaded; retry later"));
-              r.headers.emplace_back("Retry-After", "1");
-              exec_status = "overloaded";
-              break;
-            case PoolOutcome::kNoMemory:
-              metrics_.record_rejected("out_of_memory");
-              r = out_of_memory();
-              exec_status = "overloaded";
-              break;
-          }
-        } catch (const std::bad_alloc&) {
-          metrics_.record_rejected("out_of_memory");
-          r = out_of_memory();
-          exec_status = "overloaded";
-        }
+        ApiResponse r = answer_outcome(outcome, metrics_, exec_status);
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         try {
           metrics_.record_request(exec_status, seconds);
