@@ -15,4 +15,8 @@ std::string error_body(std::string_view message) {
   return "{\"error\":" + json::quote_api(message) + "}";
 }
 
+std::string detail_body(std::string_view message) {
+  return "{\"detail\":" + json::quote_api(message) + "}";
+}
+
 }  // namespace cjs

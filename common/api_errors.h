@@ -1,5 +1,5 @@
 // The API's refusals that do not depend on the payload (api.md 2.2, checks
-// 1-3) and the error body spelling shared by every refusal.
+// 1-3) and the error body spellings shared by every refusal.
 #pragma once
 
 #include <string>
@@ -27,5 +27,9 @@ std::string execution_error_body(const json::Value& input_globals, std::string_v
 // {"error":"<message>"}, compact like every body the reference's REST
 // framework renders (only /health/ has the spaced spelling).
 std::string error_body(std::string_view message);
+
+// {"detail":"<message>"}: the REST framework's spelling for its own errors
+// (404, 405, 415, a malformed body) and for the transport's (413, 431, ...).
+std::string detail_body(std::string_view message);
 
 }  // namespace cjs

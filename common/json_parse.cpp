@@ -38,7 +38,8 @@ std::string decode_error(std::string_view msg, std::string_view text, std::size_
   std::size_t chars = 0;
   std::size_t line = 1;
   std::size_t last_newline = 0;  // code point index of the last '\n', plus one
-  for (std::size_t i = 0; i < byte_pos && i < text.size(); i += utf8_step(text, i).length) {
+  for (std::size_t i = 0; i < byte_pos && i < text.size();
+       i += utf8::step(text, i, utf8::Form::kUtf8).length) {
     if (text[i] == '\n') {
       ++line;
       last_newline = chars + 1;
@@ -346,10 +347,11 @@ std::string Parser::parse_string() {
         ++i;
         continue;
       }
-      const Utf8Step step = utf8_step(text_, i);
+      // The text is what Django decoded: strict UTF-8, surrogates invalid.
+      const utf8::Step step = utf8::step(text_, i, utf8::Form::kUtf8);
       if (!step.valid) {
         out.append(text_, run, i - run);
-        out += kUtf8Replacement;
+        out += utf8::kReplacement;
         run = i + step.length;
       }
       i += step.length;
@@ -422,7 +424,7 @@ std::string Parser::parse_string() {
         i += 6;
       }
     }
-    append_utf8(out, static_cast<char32_t>(cp));
+    utf8::append(out, static_cast<char32_t>(cp));  // WTF-8: a lone surrogate stays
   }
 }
 

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace cjs::json {
 namespace {
 
@@ -15,47 +17,6 @@ void append_u_escape(std::string& out, char32_t unit) {
   out += kHexDigits[(unit >> 8) & 0xF];
   out += kHexDigits[(unit >> 4) & 0xF];
   out += kHexDigits[unit & 0xF];
-}
-
-// One WTF-8 code point: its value and byte length. Bytes that are not WTF-8
-// (our parser never produces them) decode as U+FFFD, one per maximal invalid
-// subpart, so the output is always valid.
-struct CodePoint {
-  char32_t value;
-  std::size_t length;
-  bool valid;
-};
-
-CodePoint decode_wtf8(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t continuations = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  char32_t value = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    continuations = 1;
-    value = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    continuations = 2;
-    value = lead & 0x0F;
-    if (lead == 0xE0) low = 0xA0;  // ED A0..BF (surrogates) is allowed in WTF-8
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    continuations = 3;
-    value = lead & 0x07;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return {0xFFFD, 1, false};
-  }
-  for (std::size_t n = 1; n <= continuations; ++n) {
-    if (i + n >= text.size()) return {0xFFFD, n, false};
-    const auto byte = static_cast<unsigned char>(text[i + n]);
-    if (byte < low || byte > high) return {0xFFFD, n, false};
-    low = 0x80;
-    high = 0xBF;
-    value = (value << 6) | (byte & 0x3F);
-  }
-  return {value, continuations + 1, true};
 }
 
 // Appends the escape for an ASCII byte that needs one, or returns false.
@@ -111,22 +72,25 @@ void append_string(std::string& out, std::string_view text, bool ascii_only) {
       run = ++i;
       continue;
     }
-    const CodePoint cp = decode_wtf8(text, i);
-    const bool surrogate = cp.value >= 0xD800 && cp.value <= 0xDFFF;
-    const bool line_separator = cp.value == 0x2028 || cp.value == 0x2029;
+    // Strings are WTF-8 (lone surrogates allowed). Bytes that are not (our
+    // parser never produces them) become U+FFFD, one per maximal invalid
+    // subpart, so the output is always valid.
+    const utf8::Step cp = utf8::step(text, i, utf8::Form::kWtf8);
+    const bool surrogate = cp.code_point >= 0xD800 && cp.code_point <= 0xDFFF;
+    const bool line_separator = cp.code_point == 0x2028 || cp.code_point == 0x2029;
     if (cp.valid && !ascii_only && !surrogate && !line_separator) {
       i += cp.length;  // raw UTF-8
       continue;
     }
     out.append(text, run, i - run);
     if (!ascii_only && !surrogate && !line_separator) {
-      out += "\xEF\xBF\xBD";  // invalid bytes
-    } else if (cp.value >= 0x10000) {
-      const char32_t offset = cp.value - 0x10000;
+      out += utf8::kReplacement;  // invalid bytes
+    } else if (cp.code_point >= 0x10000) {
+      const char32_t offset = cp.code_point - 0x10000;
       append_u_escape(out, 0xD800 + (offset >> 10));
       append_u_escape(out, 0xDC00 + (offset & 0x3FF));
     } else {
-      append_u_escape(out, cp.value);
+      append_u_escape(out, cp.code_point);
     }
     i += cp.length;
     run = i;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <string_view>
 #include <tuple>
 #include <unordered_set>
@@ -10,180 +9,10 @@
 #include <variant>
 
 #include "common/json_parse.h"
+#include "common/python_repr.h"
 
 namespace cjs {
 namespace {
-
-// ---------------------------------------------------------------------------
-// Python repr()
-
-// Non-ASCII code points that str.isprintable() rejects and whose category is
-// stable across Unicode versions: Cc, Cf, Zs, Zl, Zp, Co, Cs and the
-// noncharacters (generated from CPython 3.11's unicodedata). Unassigned code
-// points (Cn) are deliberately treated as printable: which ones are unassigned
-// depends on the reference's Python version, and new characters are printable.
-struct CodePointRange {
-  std::uint32_t first;
-  std::uint32_t last;
-};
-constexpr CodePointRange kNonPrintable[] = {
-    {0x80, 0xA0},        {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},
-    {0x6DD, 0x6DD},      {0x70F, 0x70F},     {0x890, 0x891},     {0x8E2, 0x8E2},
-    {0x1680, 0x1680},    {0x180E, 0x180E},   {0x2000, 0x200F},   {0x2028, 0x202F},
-    {0x205F, 0x2064},    {0x2066, 0x206F},   {0x3000, 0x3000},   {0xD800, 0xF8FF},
-    {0xFDD0, 0xFDEF},    {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0xFFFE, 0xFFFF},
-    {0x110BD, 0x110BD},  {0x110CD, 0x110CD}, {0x13430, 0x13438}, {0x1BCA0, 0x1BCA3},
-    {0x1D173, 0x1D17A},  {0x1FFFE, 0x1FFFF}, {0x2FFFE, 0x2FFFF}, {0x3FFFE, 0x3FFFF},
-    {0x4FFFE, 0x4FFFF},  {0x5FFFE, 0x5FFFF}, {0x6FFFE, 0x6FFFF}, {0x7FFFE, 0x7FFFF},
-    {0x8FFFE, 0x8FFFF},  {0x9FFFE, 0x9FFFF}, {0xAFFFE, 0xAFFFF}, {0xBFFFE, 0xBFFFF},
-    {0xCFFFE, 0xCFFFF},  {0xDFFFE, 0xDFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
-    {0xEFFFE, 0x10FFFF},
-};
-
-bool is_printable_non_ascii(std::uint32_t cp) {
-  const auto* it = std::upper_bound(
-      std::begin(kNonPrintable), std::end(kNonPrintable), cp,
-      [](std::uint32_t value, const CodePointRange& range) { return value < range.first; });
-  if (it == std::begin(kNonPrintable)) return true;
-  return cp > std::prev(it)->last;
-}
-
-void append_hex(std::string& out, std::uint32_t value, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kHex[(value >> shift) & 0xF];
-}
-
-// Decodes one WTF-8 sequence at `pos` (surrogates allowed). Returns the code
-// point and its length; invalid bytes (which our parser never produces)
-// decode as U+FFFD, one byte at a time.
-std::pair<std::uint32_t, std::size_t> decode_wtf8(std::string_view s, std::size_t pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(pos);
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  std::uint32_t min = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2, cp = lead & 0x1F, min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3, cp = lead & 0x0F, min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    return {0xFFFD, 1};
-  }
-  if (pos + len > s.size()) return {0xFFFD, 1};
-  for (std::size_t i = 1; i < len; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) return {0xFFFD, 1};
-    cp = (cp << 6) | (byte(pos + i) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF) return {0xFFFD, 1};
-  return {cp, len};
-}
-
-// CPython's unicode_repr.
-void append_str_repr(std::string& out, std::string_view s) {
-  const bool has_single = s.find('\'') != std::string_view::npos;
-  const bool has_double = s.find('"') != std::string_view::npos;
-  const char quote = (has_single && !has_double) ? '"' : '\'';
-  out += quote;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    const auto c = static_cast<unsigned char>(s[pos]);
-    if (c < 0x80) {
-      ++pos;
-      if (c == quote || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c == '\t') {
-        out += "\\t";
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else if (c < 0x20 || c == 0x7F) {
-        out += "\\x";
-        append_hex(out, c, 2);
-      } else {
-        out += static_cast<char>(c);
-      }
-      continue;
-    }
-    const auto [cp, len] = decode_wtf8(s, pos);
-    if (is_printable_non_ascii(cp)) {
-      if (cp == 0xFFFD && len == 1) {
-        out += "\xEF\xBF\xBD";
-      } else {
-        out.append(s.substr(pos, len));
-      }
-    } else if (cp <= 0xFF) {
-      out += "\\x";
-      append_hex(out, cp, 2);
-    } else if (cp <= 0xFFFF) {
-      out += "\\u";
-      append_hex(out, cp, 4);
-    } else {
-      out += "\\U";
-      append_hex(out, cp, 8);
-    }
-    pos += len;
-  }
-  out += quote;
-}
-
-void append_repr(std::string& out, const json::Value& value) {
-  if (value.is_null()) {
-    out += "None";
-  } else if (value.is_bool()) {
-    out += value.as_bool() ? "True" : "False";
-  } else if (value.is_number()) {
-    // Number::text is already Python's spelling, except json's names for the
-    // non-finite floats.
-    const std::string& text = value.as_number().text;
-    if (text == "Infinity") {
-      out += "inf";
-    } else if (text == "-Infinity") {
-      out += "-inf";
-    } else if (text == "NaN") {
-      out += "nan";
-    } else {
-      out += text;
-    }
-  } else if (value.is_string()) {
-    append_str_repr(out, value.as_string());
-  } else if (value.is_array()) {
-    out += '[';
-    bool first = true;
-    for (const auto& item : value.as_array()) {
-      if (!first) out += ", ";
-      first = false;
-      append_repr(out, item);
-    }
-    out += ']';
-  } else {
-    out += '{';
-    bool first = true;
-    for (const auto& [key, item] : value.as_object()) {
-      if (!first) out += ", ";
-      first = false;
-      append_str_repr(out, key);
-      out += ": ";
-      append_repr(out, item);
-    }
-    out += '}';
-  }
-}
-
-// repr() of a Python set of strings. Python's set order is hash-dependent
-// (randomized per process), so first-seen order is as good as any.
-std::string python_str_set_repr(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ", ";
-    append_str_repr(out, items[i]);
-  }
-  out += '}';
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // The reference's JSON schema, validated the way jsonschema does it:
@@ -373,12 +202,6 @@ std::optional<std::string> optional_string(const json::Object& object, std::stri
 }
 
 }  // namespace
-
-std::string python_value_repr(const json::Value& value) {
-  std::string out;
-  append_repr(out, value);
-  return out;
-}
 
 PayloadCheck check_payload(std::string_view payload_text,
                            const std::vector<std::string>& uploaded_file_names) {

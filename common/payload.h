@@ -42,8 +42,4 @@ struct PayloadCheck {
 PayloadCheck check_payload(std::string_view payload_text,
                            const std::vector<std::string>& uploaded_file_names);
 
-// Python's repr() of a JSON value as json.loads would have produced it
-// ({'a': [1, 'x', None, True, 1.5]}); jsonschema quotes instances this way.
-std::string python_value_repr(const json::Value& value);
-
 }  // namespace cjs

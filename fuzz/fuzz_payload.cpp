@@ -10,6 +10,7 @@
 #include "common/json_parse.h"
 #include "common/json_render.h"
 #include "common/payload.h"
+#include "common/python_repr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

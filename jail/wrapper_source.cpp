@@ -11,18 +11,6 @@ extern const char kJailedCodeTemplate[];
 
 namespace {
 constexpr std::string_view kMarkerLine = "#@CODEJAIL_PYTHON_PATH@\n";
-
-// Python's repr() of an ASCII-only str: the entries are validated upstream to
-// be exactly "python_lib.zip", but keep the quoting correct regardless.
-std::string python_str_literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
 }  // namespace
 
 std::string_view wrapper_template() { return kJailedCodeTemplate; }
@@ -34,6 +22,8 @@ std::string wrapper_source(const std::vector<std::string>& python_path) {
     throw std::logic_error("wrapper template lost its python_path marker");
   }
   std::string out(tmpl.substr(0, marker));
+  // The entries are validated upstream to be exactly "python_lib.zip"; the
+  // literal stays correct regardless.
   for (const auto& entry : python_path) {
     for (char c : entry) {
       if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {

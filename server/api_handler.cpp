@@ -7,7 +7,6 @@
 
 #include "common/api_errors.h"
 #include "common/json_parse.h"
-#include "common/json_render.h"
 #include "common/log.h"
 #include "common/payload.h"
 #include "server/form_body.h"
@@ -18,18 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kCodeExecPath = "/api/v0/code-exec";
-
-ApiResponse json_response(int status, std::string body) {
-  ApiResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-// {"detail":"..."}: the REST framework's spelling for its own errors.
-ApiResponse detail(int status, std::string_view text) {
-  return json_response(status, "{\"detail\":" + json::quote_api(text) + "}");
-}
 
 std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
 
@@ -43,14 +30,6 @@ struct ExecLogInfo {
   std::optional<std::string> limit_overrides_context;
   std::size_t python_path_len = 0;
 };
-
-// 503 for a request that ran out of memory: the service is overloaded
-// (by that request), not broken; the next one may well fit.
-ApiResponse out_of_memory() {
-  ApiResponse r = json_response(503, error_body("Codejail service is out of memory; retry later"));
-  r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
 
 // FormData::field() without the copy: the payload is most of the body.
 std::optional<std::string> take_field(FormData& form, std::string_view name) {
@@ -118,12 +97,13 @@ std::optional<FormData> parse_body(const ApiRequest& request, Metrics& metrics,
     parsed = parse_multipart(request.content_type, request.body);
   } else {
     metrics.record_rejected("unsupported_media_type");
-    respond(detail(415, "Unsupported media type \"" + request.content_type + "\" in request."));
+    respond(detail_response(415,
+                            "Unsupported media type \"" + request.content_type + "\" in request."));
     return std::nullopt;
   }
   if (!parsed.data) {
     metrics.record_rejected("malformed_body");
-    respond(detail(400, parsed.error.detail));
+    respond(detail_response(400, parsed.error.detail));
     return std::nullopt;
   }
   return std::move(*parsed.data);
@@ -168,19 +148,18 @@ ApiResponse answer_outcome(PoolOutcome& outcome, Metrics& metrics, std::string& 
       case PoolOutcome::kQueueTimeout:
         metrics.record_rejected(outcome.kind == PoolOutcome::kQueueFull ? "queue_full"
                                                                         : "queue_timeout");
-        r = json_response(503, error_body("Codejail service is overloaded; retry later"));
-        r.headers.emplace_back("Retry-After", "1");
+        r = retry_later_response("Codejail service is overloaded; retry later");
         exec_status = "overloaded";
         break;
       case PoolOutcome::kNoMemory:
         metrics.record_rejected("out_of_memory");
-        r = out_of_memory();
+        r = out_of_memory_response();
         exec_status = "overloaded";
         break;
     }
   } catch (const std::bad_alloc&) {
     metrics.record_rejected("out_of_memory");
-    r = out_of_memory();
+    r = out_of_memory_response();
     exec_status = "overloaded";
   }
   return r;
@@ -210,7 +189,7 @@ void ApiHandler::handle(ApiRequest request, Respond respond_raw) {
     // which allocates too.
     if (!*answered) {
       metrics_.record_rejected("out_of_memory");
-      respond(out_of_memory());
+      respond(out_of_memory_response());
     }
     log::error("out of memory while handling a request", {{"request_id", request_id}});
   }
@@ -240,7 +219,7 @@ void ApiHandler::route(ApiRequest request, const Respond& respond) {
     return;
   }
   if (path != kCodeExecPath) {
-    respond(detail(404, "Not found."));
+    respond(detail_response(404, "Not found."));
     return;
   }
   if (request.method == "OPTIONS") {
@@ -254,7 +233,7 @@ void ApiHandler::route(ApiRequest request, const Respond& respond) {
   if (request.method != "POST") {
     ApiResponse r = request.method == "HEAD"
                         ? json_response(405, "")
-                        : detail(405, "Method \"" + request.method + "\" not allowed.");
+                        : detail_response(405, "Method \"" + request.method + "\" not allowed.");
     r.headers.emplace_back("Allow", "POST, OPTIONS");
     respond(std::move(r));
     return;

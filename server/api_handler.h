@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "server/api_response.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
 
@@ -21,13 +22,6 @@ struct ApiRequest {
   std::string content_type;  // the full Content-Type header value ("" if absent)
   std::string body;          // released once parsed
   std::string request_id;    // for logs
-};
-
-struct ApiResponse {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // What the acceptor knows about the service's state.

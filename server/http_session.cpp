@@ -7,8 +7,6 @@
 #include <cstdint>
 #include <new>
 
-#include "common/api_errors.h"
-#include "common/json_render.h"
 #include "common/log.h"
 
 namespace cjs::server {
@@ -65,17 +63,19 @@ void HttpSession::on_header(beast::error_code ec) {
       ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof) {
     return close();
   }
-  if (ec == http::error::header_limit) return reply(431, "Request header fields too large", true);
+  if (ec == http::error::header_limit)
+    return reply_error(detail_response(431, "Request header fields too large"));
   // Beast refuses a Content-Length over the body limit while parsing the header.
-  if (ec == http::error::body_limit) return reply(413, "Request body too large", true);
-  if (ec) return reply(400, "Malformed HTTP request", true);
+  if (ec == http::error::body_limit)
+    return reply_error(detail_response(413, "Request body too large"));
+  if (ec) return reply_error(detail_response(400, "Malformed HTTP request"));
   const auto& header = parser_->get();
   std::size_t fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
   if (fields > limits_.max_header_fields) {
-    return reply(431, "Request header fields too large", true);
+    return reply_error(detail_response(431, "Request header fields too large"));
   }
   if (parser_->content_length() && *parser_->content_length() > limits_.max_body_bytes) {
-    return reply(413, "Request body too large", true);
+    return reply_error(detail_response(413, "Request body too large"));
   }
   if (parser_->content_length()) {
     // Beast reserves this much when the body starts, where a failure could
@@ -83,7 +83,7 @@ void HttpSession::on_header(beast::error_code ec) {
     try {
       parser_->get().body().reserve(static_cast<std::size_t>(*parser_->content_length()));
     } catch (const std::bad_alloc&) {
-      return reply_out_of_memory();
+      return reply_error(out_of_memory_response());
     }
   }
   read_body();
@@ -99,7 +99,7 @@ void HttpSession::read_body() {
     try {
       buffer_.reserve(buffer_.size() + wanted);
     } catch (const std::bad_alloc&) {
-      return reply_out_of_memory();
+      return reply_error(out_of_memory_response());
     }
   }
   // A whole-body deadline, not an idle one: a trickling client cannot hold
@@ -111,13 +111,14 @@ void HttpSession::read_body() {
 }
 
 void HttpSession::on_body(beast::error_code ec) {
-  if (ec == http::error::body_limit) return reply(413, "Request body too large", true);
-  if (ec == beast::error::timeout) return reply(408, "Request timed out", true);
+  if (ec == http::error::body_limit)
+    return reply_error(detail_response(413, "Request body too large"));
+  if (ec == beast::error::timeout) return reply_error(detail_response(408, "Request timed out"));
   if (ec == http::error::end_of_stream || ec == boost::asio::error::connection_reset ||
       ec == boost::asio::error::eof) {
     return close();
   }
-  if (ec) return reply(400, "Malformed HTTP request", true);
+  if (ec) return reply_error(detail_response(400, "Malformed HTTP request"));
   dispatch();
 }
 
@@ -147,46 +148,37 @@ void HttpSession::dispatch() {
       }
       request.request_id = std::to_string(id_) + "-" + std::to_string(requests_);
     } catch (const std::bad_alloc&) {
-      return reply_out_of_memory();
+      return reply_error(out_of_memory_response());
     }
     // The handler owns the body now and releases it once parsed.
     request.body = std::move(message.body());
   }
   handler_.handle(std::move(request), [self = shared_from_this(), head, version](ApiResponse r) {
     try {
-      http::response<http::string_body> response{static_cast<http::status>(r.status), version};
-      response.set(http::field::server, "codejail-service");
-      if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
-      for (const auto& [name, value] : r.headers) response.set(name, value);
-      response.body() = head ? std::string() : std::move(r.body);
-      response.keep_alive(self->keep_alive_ && !self->stopping_);
-      response.prepare_payload();
-      self->send(std::move(response));
+      self->respond(std::move(r), version, head, false);
     } catch (const std::bad_alloc&) {
-      self->reply_out_of_memory();
+      self->reply_error(out_of_memory_response());
     }
   });
 }
 
-void HttpSession::reply(int status, std::string_view text, bool close_after) {
-  reply_body(status, "{\"detail\":" + json::quote_api(text) + "}", close_after);
-}
-
-void HttpSession::reply_out_of_memory() {
-  reply_body(503, error_body("Codejail service is out of memory; retry later"), true);
-}
-
-void HttpSession::reply_body(int status, std::string json_body, bool close_after) {
-  http::response<http::string_body> response{static_cast<http::status>(status), 11};
+void HttpSession::respond(ApiResponse r, unsigned version, bool head, bool close_after) {
+  http::response<http::string_body> response{static_cast<http::status>(r.status), version};
   response.set(http::field::server, "codejail-service");
-  response.set(http::field::content_type, "application/json");
-  response.body() = std::move(json_body);
-  keep_alive_ = !close_after;
-  linger_ = close_after;
-  response.keep_alive(!close_after);
+  if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) response.set(name, value);
+  response.body() = head ? std::string() : std::move(r.body);
+  if (close_after) {
+    // The client may still be sending what we refused: linger_close().
+    keep_alive_ = false;
+    linger_ = true;
+  }
+  response.keep_alive(keep_alive_ && !stopping_);
   response.prepare_payload();
   send(std::move(response));
 }
+
+void HttpSession::reply_error(ApiResponse r) { respond(std::move(r), 11, false, true); }
 
 void HttpSession::send(http::response<http::string_body> response) {
   auto shared = std::make_shared<http::response<http::string_body>>(std::move(response));

@@ -45,11 +45,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read_body();
   void on_body(boost::beast::error_code ec);
   void dispatch();
-  // {"detail": text}, as the REST framework spells transport errors.
-  void reply(int status, std::string_view text, bool close);
-  void reply_body(int status, std::string json_body, bool close);
-  // 503 {"error": ...} when this request cannot get the memory it needs.
-  void reply_out_of_memory();
+  // The one way an answer becomes an HTTP message: the handler's answers
+  // keep the connection alive if the client asked so; `close_after` ones
+  // (errors before a request reached the handler) end it.
+  void respond(ApiResponse r, unsigned version, bool head, bool close_after);
+  // An answer before (or instead of) the handler's, e.g. a detail_response
+  // or out_of_memory_response: then the connection closes.
+  void reply_error(ApiResponse r);
   void send(boost::beast::http::response<boost::beast::http::string_body> response);
   void close();
   // After an early error answer: stop sending, then read and discard what

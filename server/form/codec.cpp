@@ -19,10 +19,10 @@ bool is_ascii_alnum(char ch) {
 // str.isalnum() of the character at name[i] ('.' counts, as
 // normalize_encoding keeps it): exact in Latin-1, assumed beyond; invalid
 // bytes are not alphanumeric.
-bool is_py_alnum(string_view name, size_t i, Utf8Step step) {
+bool is_py_alnum(string_view name, size_t i, const utf8::Step& step) {
   if (!step.valid) return false;
   if (step.length == 1) return is_ascii_alnum(name[i]) || name[i] == '.';
-  const char32_t cp = code_point(name, i, step.length);
+  const char32_t cp = step.code_point;
   return cp > 0xFF || cp == 0xAA || cp == 0xB2 || cp == 0xB3 || cp == 0xB5 || cp == 0xB9 ||
          cp == 0xBA || (cp >= 0xBC && cp <= 0xBE) || (cp >= 0xC0 && cp != 0xD7 && cp != 0xF7);
 }
@@ -33,7 +33,7 @@ string normalize_encoding(string_view name) {
   string norm;
   bool punct = false;
   for (size_t i = 0; i < name.size();) {
-    const Utf8Step step = utf8_step(name, i);
+    const utf8::Step step = utf8::step(name, i, utf8::Form::kUtf8);
     const size_t len = step.length;
     const bool alnum = is_py_alnum(name, i, step);
     if (alnum) {
@@ -90,15 +90,6 @@ constexpr Alias kAliases[] = {
 
 }  // namespace
 
-bool is_valid_utf8(string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const Utf8Step step = utf8_step(s, i);
-    if (!step.valid) return false;
-    i += step.length;
-  }
-  return true;
-}
-
 bool is_ascii(string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
@@ -107,25 +98,17 @@ bool is_ascii(string_view s) {
 void decode_into(string_view bytes, Codec codec, string& out) {
   switch (codec) {
     case Codec::kUtf8:
-      for (size_t i = 0; i < bytes.size();) {
-        const Utf8Step step = utf8_step(bytes, i);
-        if (step.valid) {
-          out.append(bytes.substr(i, step.length));
-        } else {
-          out += kUtf8Replacement;
-        }
-        i += step.length;
-      }
+      utf8::append_decoded(out, bytes, utf8::Form::kUtf8);
       break;
     case Codec::kLatin1:
-      for (const char ch : bytes) append_utf8(out, static_cast<unsigned char>(ch));
+      for (const char ch : bytes) utf8::append(out, static_cast<unsigned char>(ch));
       break;
     case Codec::kAscii:
       for (const char ch : bytes) {
         if (static_cast<unsigned char>(ch) < 0x80) {
           out += ch;
         } else {
-          out += kUtf8Replacement;
+          out += utf8::kReplacement;
         }
       }
       break;
@@ -137,14 +120,6 @@ string decode(string_view bytes, Codec codec) {
   out.reserve(bytes.size());
   decode_into(bytes, codec, out);
   return out;
-}
-
-char32_t code_point(string_view s, size_t i, size_t len) {
-  const unsigned char lead = byte_at(s, i);
-  if (len == 1) return lead;
-  char32_t cp = lead & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (byte_at(s, i + k) & 0x3F);
-  return cp;
 }
 
 std::optional<Codec> lookup_codec(string_view name) {

@@ -21,14 +21,10 @@ std::string decode(std::string_view bytes, Codec codec);
 // consults encodings.aliases.
 std::optional<Codec> lookup_codec(std::string_view name);
 
-bool is_valid_utf8(std::string_view s);
 bool is_ascii(std::string_view s);
 
 inline unsigned char byte_at(std::string_view s, std::size_t i) {
   return static_cast<unsigned char>(s[i]);
 }
-
-// The code point of the well-formed UTF-8 sequence s[i, i+len).
-char32_t code_point(std::string_view s, std::size_t i, std::size_t len);
 
 }  // namespace cjs::server::form

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "server/form/base64.h"
 #include "server/form/codec.h"
 #include "server/form/file_name.h"
@@ -51,7 +52,7 @@ PartHead parse_part_head(string_view segment) {
   for (size_t start = 0;;) {
     const size_t eol = headers.find("\r\n", start);
     const string_view line = headers.substr(start, eol == kNpos ? kNpos : eol - start);
-    if (is_valid_utf8(line)) {
+    if (utf8::is_valid(line, utf8::Form::kUtf8)) {
       std::optional<HeaderParams> params = parse_header_parameters(line);
       const size_t colon = params ? params->key.find(':') : kNpos;
       if (colon != kNpos) {

@@ -36,19 +36,14 @@ string_view py_strip(string_view s) {
   size_t begin = 0;
   size_t end = s.size();
   while (begin < end) {
-    const Utf8Step step = utf8_step(s.substr(0, end), begin);
-    if (!step.valid || !is_py_space(code_point(s, begin, step.length))) break;
+    const utf8::Step step = utf8::step(s, begin, utf8::Form::kUtf8);
+    if (!step.valid || !is_py_space(step.code_point)) break;
     begin += step.length;
   }
   while (end > begin) {
-    size_t start = end - 1;
-    while (start > begin && end - start < 4 && (byte_at(s, start) & 0xC0) == 0x80) --start;
-    const Utf8Step step = utf8_step(s.substr(0, end), start);
-    if (!step.valid || step.length != end - start ||
-        !is_py_space(code_point(s, start, step.length))) {
-      break;
-    }
-    end = start;
+    const utf8::Step step = utf8::last_step(s.substr(begin, end - begin), utf8::Form::kUtf8);
+    if (!step.valid || !is_py_space(step.code_point)) break;
+    end -= step.length;
   }
   return s.substr(begin, end - begin);
 }

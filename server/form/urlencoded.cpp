@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/utf8.h"
 #include "server/form/codec.h"
 #include "server/form/form_limits.h"
 #include "server/form/header_params.h"
@@ -24,7 +25,7 @@ FormParse parse_urlencoded(std::string_view body, std::string_view content_type)
   // QueryDict(bytes): decode with the request's encoding, or as ISO-8859-1
   // when that fails.
   string text;
-  if ((codec == Codec::kUtf8 && form::is_valid_utf8(body)) ||
+  if ((codec == Codec::kUtf8 && utf8::is_valid(body, utf8::Form::kUtf8)) ||
       (codec == Codec::kAscii && form::is_ascii(body))) {
     text = string(body);
   } else {

@@ -9,6 +9,7 @@
 
 #include "common/json_parse.h"
 #include "common/payload.h"
+#include "common/python_repr.h"
 
 namespace {
 
