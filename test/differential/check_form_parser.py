@@ -88,6 +88,7 @@ def oracle_command(oracle_dir):
     env = dict(os.environ, PYTHONPATH=os.path.join(oracle_dir, manifest["pythonpath"]),
                PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
     versions = ", ".join(f"{e['package']} {e['version']}" for e in manifest["packages"])
+    # -s: no user site-packages; PYTHONPATH puts the fetched Django first.
     return [ORACLE_PYTHON, "-s", os.path.join(HERE, "django_oracle.py")], env, versions
 
 
@@ -116,6 +117,8 @@ def main():
     started = time.monotonic()
     ours, _ = run([args.driver], cases)
     theirs, oracle_log = run(command, cases, env)
+    if f"from {os.path.realpath(args.oracle_dir)}/" not in oracle_log:
+        sys.exit(f"FAIL: the oracle did not run the Django in {args.oracle_dir}: {oracle_log}")
     print(f"oracle: {versions} ({oracle_log.strip()}); {corpus_count} corpus + "
           f"{args.generated} generated bodies (seed {args.seed}), "
           f"{time.monotonic() - started:.1f} s")
@@ -124,8 +127,21 @@ def main():
     pending = [Case(label, content_type, body, mine, django)
                for (label, content_type, body), mine, django in zip(cases, ours, theirs)
                if mine != django]
-    by_rule = {rule.id: 0 for rule in difference_rules.RULES}
-    explained = 0
+
+    def both(requests):
+        if not requests:
+            return []
+        return zip(run([args.driver], requests)[0], run(command, requests, env)[0])
+
+    explained, failures = apply_rules(pending, both)
+    return report(agreed, explained, failures, args.show_rule)
+
+
+def apply_rules(pending, both):
+    """Each rule in order over the disagreements it recognises: explained at
+    once, or neutralized and rerun with both(requests). Returns the explained
+    cases and the rest."""
+    explained = []
     for rule in difference_rules.RULES:
         rerun = []
         for case in pending:
@@ -138,31 +154,38 @@ def main():
             content_type, body = rule.neutralize(now.content_type, now.body)
             if (content_type, body) != (now.content_type, now.body):
                 rerun.append((case, content_type, body))
-        if rerun:
-            requests = [(c.label, ct, b) for c, ct, b in rerun]
-            mine_again, _ = run([args.driver], requests)
-            django_again, _ = run(command, requests, env)
-            for (case, content_type, body), mine, django in zip(rerun, mine_again, django_again):
-                case.neutralized(rule, State(content_type, body, mine, django))
-        for case in pending:
-            if case.rules and case.rules[-1] is rule and case.done:
-                for each in case.rules:
-                    by_rule[each.id] += 1
-                explained += 1
-                if args.show_rule in (r.id for r in case.rules):
-                    print(f"\n{'+'.join(r.id for r in case.rules)}: {case.label}\n"
-                          f"  content type: {show(case.content_type)}\n  body: {show(case.body)}\n"
-                          f"  ours:   {show(case.mine)}\n  django: {show(case.django)}")
+        requests = [(case.label, content_type, body) for case, content_type, body in rerun]
+        for (case, content_type, body), (mine, django) in zip(rerun, both(requests)):
+            case.neutralized(rule, State(content_type, body, mine, django))
+        explained += [case for case in pending if case.done]
         pending = [case for case in pending if not case.done]
-    failures = [(c.label, c.content_type, c.body, c.mine, c.django) for c in pending]
+    return explained, pending
 
-    print(f"{agreed} agree, {explained} differ as documented, "
+
+def show_case(title, case):
+    text = (f"\n{title}: {case.label}\n  content type: {show(case.content_type)}\n"
+            f"  body: {show(case.body)}\n  ours:   {show(case.mine)}\n  django: {show(case.django)}")
+    if case.rules:  # partly explained: what still differs once neutralized
+        now = case.now
+        text += (f"\n  after {'+'.join(r.id for r in case.rules)}: content type "
+                 f"{show(now.content_type)}\n  body: {show(now.body)}\n"
+                 f"  ours:   {show(now.mine)}\n  django: {show(now.django)}")
+    print(text)
+
+
+def report(agreed, explained, failures, show_rule):
+    by_rule = {rule.id: 0 for rule in difference_rules.RULES}
+    for case in explained:
+        for rule in case.rules:
+            by_rule[rule.id] += 1
+        if show_rule in (rule.id for rule in case.rules):
+            show_case("+".join(rule.id for rule in case.rules), case)
+    print(f"{agreed} agree, {len(explained)} differ as documented, "
           f"{len(failures)} differ unexplained")
     for rule in difference_rules.RULES:
         print(f"  rule {rule.id}: {by_rule[rule.id]}")
-    for label, content_type, body, mine, django in failures[:20]:
-        print(f"\nUNEXPLAINED {label}\n  content type: {show(content_type)}\n"
-              f"  body: {show(body)}\n  ours:   {show(mine)}\n  django: {show(django)}")
+    for case in failures[:20]:
+        show_case("UNEXPLAINED", case)
     if failures:
         print(f"\nFAIL: {len(failures)} unexplained differences"
               + (" (first 20 shown)" if len(failures) > 20 else ""))

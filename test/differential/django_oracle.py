@@ -16,6 +16,7 @@ FILE_UPLOAD_*, so Django's defaults apply (written out below).
 
 import io
 import json
+import os
 import sys
 
 import django
@@ -110,7 +111,8 @@ def main():
     for content_type, body in records.read(sys.stdin.buffer):
         out.write(json.dumps(result_of(content_type, body)) + "\n")
     out.flush()
-    print(f"django {django.get_version()}", file=sys.stderr)
+    where = os.path.realpath(os.path.dirname(django.__file__))
+    print(f"django {django.get_version()} from {where}", file=sys.stderr)
 
 
 if __name__ == "__main__":
