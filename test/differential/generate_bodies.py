@@ -270,12 +270,25 @@ def large_multipart(rng, index):
     return f"multipart/form-data; boundary={bound}".encode(), body
 
 
+def limit_multipart(index):
+    """Around DATA_UPLOAD_MAX_NUMBER_FIELDS (1000, +2 for preamble and
+    epilogue) and DATA_UPLOAD_MAX_NUMBER_FILES (100)."""
+    fields, files = [(1000, 0), (1003, 0), (0, 100), (0, 101), (998, 100)][index]
+    parts = [b'Content-Disposition: form-data; name="f%d"\r\n\r\nv' % n for n in range(fields)]
+    parts += [b'Content-Disposition: form-data; name="u%d"; filename="a"\r\n\r\nz' % n
+              for n in range(files)]
+    body = b"".join(b"--L\r\n" + p + b"\r\n" for p in parts) + b"--L--\r\n"
+    return b"multipart/form-data; boundary=L", body
+
+
 def generate(count, seed=13):
     """(label, content type, body) for `count` bodies, the same every time."""
     rng = random.Random(seed)
     for index in range(count):
         if index < 4:
             content_type, body = large_multipart(rng, index)
+        elif index < 9:
+            content_type, body = limit_multipart(index - 4)
         elif rng.random() < 0.4:
             content_type, body = urlencoded(rng)
         else:
