@@ -11,24 +11,13 @@
 #include <system_error>
 
 #include "jail/safe_remove.h"
+#include "os/io.h"
 
 namespace cjs::jail {
 namespace {
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -127,7 +116,7 @@ SandboxDir::~SandboxDir() {
   if (lock_fd_ >= 0) close(lock_fd_);  // only now may a sweep take what is left
 }
 
-void SandboxDir::write_file(std::string_view file_name, std::string_view content) {
+void SandboxDir::create_file(std::string_view file_name, std::string_view content) {
   if (!is_safe_file_name(file_name)) {
     throw std::invalid_argument("refusing unsafe file name in sandbox dir");
   }
@@ -141,7 +130,7 @@ void SandboxDir::write_file(std::string_view file_name, std::string_view content
     errno = saved;
     throw_errno("create " + host_path_ + "/" + name);
   }
-  bool ok = fchmod(fd, 0644) == 0 && write_all(fd, content);
+  bool ok = fchmod(fd, 0644) == 0 && os::write_all(fd, content);
   saved = errno;
   close(fd);
   if (!ok) {
