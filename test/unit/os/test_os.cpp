@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,10 +107,40 @@ TEST_CASE("os: write_all writes everything, write_file never creates") {
   CHECK(access((file.path + ".absent").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("os: path_join leaves no doubled or trailing slash") {
+TEST_CASE("os: write_all carries on after writes cut short by a signal") {
+  // A small pipe, a slow reader in another process, and a timer whose
+  // handler (no SA_RESTART) interrupts writes midway: write() then returns
+  // a partial count that write_all must continue from.
+  os::Pipe pipe = os::make_pipe();
+  REQUIRE(fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 4096) >= 0);
+  const std::size_t total = 4 << 20;
+  const pid_t reader = fork();
+  REQUIRE(reader >= 0);
+  if (reader == 0) {
+    pipe.write_end.reset();
+    os::ReadResult got = os::read_all(pipe.read_end.get(), total + 1);
+    _exit(got && got.data.size() == total ? 0 : 1);
+  }
+  pipe.read_end.reset();
+  struct sigaction action {};
+  action.sa_handler = [](int) {};
+  struct sigaction previous {};
+  REQUIRE(sigaction(SIGALRM, &action, &previous) == 0);
+  itimerval every_100us{{0, 100}, {0, 100}};
+  REQUIRE(setitimer(ITIMER_REAL, &every_100us, nullptr) == 0);
+  const bool written = os::write_all(pipe.write_end.get(), std::string(total, 'w'));
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &previous, nullptr);
+  pipe.write_end.reset();
+  CHECK(written);
+  CHECK(wait_exit_code(reader) == 0);
+}
+
+TEST_CASE("os: path_join puts exactly one slash between base and rest") {
   CHECK(os::path_join("/sys/fs/cgroup", "a/b") == "/sys/fs/cgroup/a/b");
   CHECK(os::path_join("/sys/fs/cgroup/", "/a") == "/sys/fs/cgroup/a");
-  CHECK(os::path_join("/", "/a") == "/a");
+  CHECK(os::path_join("cgroup", "a") == "cgroup/a");
   CHECK(os::path_join("/x", "") == "/x");
   CHECK(os::path_join("/x//", "//") == "/x");
   CHECK(os::dirname_of("/a/b") == "/a");
@@ -144,25 +176,36 @@ TEST_CASE("os: place_fd puts a descriptor at its number without close-on-exec") 
 }
 
 TEST_CASE("os: spawn_with_fds runs a program with its descriptors placed") {
-  // The child writes to fd 5 and lists which of 3..9 it has: only 5.
+  // The child writes to fd 9, lists which of 3..12 and 20..22 it has (only
+  // 9) and its blocked signals (none).
   os::Pipe out = os::make_pipe();
-  os::Pipe stray = os::make_pipe();                       // open here, must not reach the child
-  REQUIRE(fcntl(stray.read_end.get(), F_SETFD, 0) == 0);  // even without CLOEXEC
+  os::Pipe stray = os::make_pipe();  // open here, must not reach the child
+  REQUIRE(stray.read_end.get() < 9);
+  REQUIRE(fcntl(stray.read_end.get(), F_SETFD, 0) == 0);   // even without CLOEXEC
+  os::Fd high(fcntl(stray.write_end.get(), F_DUPFD, 20));  // above every target, no CLOEXEC
+  REQUIRE(high);
   char* env[] = {nullptr};
-  os::SpawnRequest request{
-      "/bin/sh",
-      {"sh", "-c",
-       "echo hello >&5; for n in 3 4 5 6 7 8 9; do [ -e /proc/self/fd/$n ] && echo fd$n >&5; "
-       "done; exit 7"},
-      env,
-      {{out.write_end.get(), 5}}};
+  os::SpawnRequest request{"/bin/sh",
+                           {"sh", "-c",
+                            "echo hello >&9; for n in 3 4 5 6 7 8 9 10 11 12 20 21 22; do "
+                            "[ -e /proc/self/fd/$n ] && echo fd$n >&9; done; while read k v; do "
+                            "[ $k = SigBlk: ] && echo $v >&9; done </proc/self/status; exit 7"},
+                           env,
+                           {{out.write_end.get(), 9}}};
+  // A signal blocked here (as the supervisor blocks those it reads from a
+  // signalfd) is not blocked in the child.
+  sigset_t usr1, previous;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  REQUIRE(sigprocmask(SIG_BLOCK, &usr1, &previous) == 0);
   std::string error;
   const pid_t pid = os::spawn_with_fds(request, error);
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
   REQUIRE(pid > 0);
   out.write_end.reset();
   const std::string text = os::read_all(out.read_end.get(), 4096).data;
   CHECK(wait_exit_code(pid) == 7);
-  CHECK(text == "hello\nfd5\n");
+  CHECK(text == "hello\nfd9\n0000000000000000\n");
 }
 
 TEST_CASE("os: spawn_with_fds swaps descriptors whose numbers cross") {
