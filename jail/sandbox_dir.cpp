@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "jail/safe_remove.h"
+#include "os/fd.h"
 #include "os/io.h"
 
 namespace cjs::jail {
@@ -51,10 +52,7 @@ SandboxDir SandboxDir::create(const std::string& root, std::optional<Ownership> 
   }
   int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) throw_errno("cannot open sandbox root " + root);
-  struct FdGuard {
-    int fd;
-    ~FdGuard() { close(fd); }
-  } root_guard{root_fd};
+  const os::Fd root_guard(root_fd);
   // Prepared under a staging name, locked, then renamed into place: a dir
   // under its final name is always locked while its run lives, so the sweep
   // of stale dirs (jail/stale_cleanup.h) can never take a live one.

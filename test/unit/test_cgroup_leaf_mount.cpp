@@ -20,23 +20,20 @@
 #include <string>
 
 #include "os/cgroup_leaf.h"
+#include "os/cgroupfs.h"
+#include "os/io.h"
 
 namespace {
 
+// The file's text, "" when it cannot be read.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return cjs::os::read_control_file(path).value_or("");
 }
 
 // 0, or the errno of the failed open/write.
 int write_text(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int err = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size()) ? 0 : errno;
-  close(fd);
-  return err;
+  cjs::os::WriteResult written = cjs::os::write_file(path, value);
+  return written.stage == cjs::os::WriteResult::kShort ? EIO : written.error;
 }
 
 std::string first_word(const std::string& text) {
