@@ -14,6 +14,7 @@
 #include "os/seccomp_filter.h"
 
 namespace cjs::os {
+
 int restrict_own_tcp_connect() {
   long abi = landlock_abi();
   if (abi < 0) return errno;  // ENOSYS (not built) or EOPNOTSUPP (disabled)
