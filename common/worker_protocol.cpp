@@ -234,18 +234,6 @@ std::optional<std::pair<FrameKind, std::string>> FrameReader::next(bool& error) 
   return std::make_pair(kind, std::move(body));
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 namespace {
 bool read_exact(int fd, char* out, std::size_t n) {
   while (n > 0) {

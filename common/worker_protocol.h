@@ -70,9 +70,9 @@ class FrameReader {
   std::size_t offset_ = 0;
 };
 
-// Blocking helpers for the worker side (a plain loop on a file descriptor).
-bool write_all(int fd, std::string_view data);
-// Reads one frame; false on EOF or error.
+// Blocking helper for the worker side (a plain loop on a file descriptor;
+// frames are written with os::write_all). Reads one frame; false on EOF or
+// error.
 bool read_frame(int fd, FrameKind& kind, std::string& body);
 
 }  // namespace cjs::protocol

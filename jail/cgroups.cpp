@@ -17,22 +17,32 @@
 #include <thread>
 #include <utility>
 
-#include "common/cgroup_leaf.h"
 #include "common/log.h"
+#include "os/cgroup_leaf.h"
+#include "os/cgroupfs.h"
+#include "os/path.h"
+#include "os/text.h"
 
 namespace cjs::jail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// statfs() f_type of cgroup v1 hierarchies and of cgroup2 mounts.
-constexpr unsigned long kCgroupSuperMagic = 0x27e0eb;
-constexpr unsigned long kCgroup2SuperMagic = 0x63677270;
+using os::basename_of;
+using os::dirname_of;
+using os::fs_magic;
+using os::has_word;
+using os::kCgroup2SuperMagic;
+using os::kCgroupSuperMagic;
+using os::path_join;
+using os::read_control_file;
+using os::split_words;
+using os::write_control_file;
 
 // v2 leaf our own process moves into: a cgroup with children may not hold
 // processes itself ("no internal processes"), so we step aside. The
-// supervisor moves itself there first (common/cgroup_leaf.h).
-constexpr const char* kServiceLeaf = kCgroupServiceLeaf;
+// supervisor moves itself there first (os/cgroup_leaf.h).
+constexpr const char* kServiceLeaf = os::kCgroupServiceLeaf;
 
 constexpr auto kKillTimeout = std::chrono::seconds(2);
 constexpr auto kRemoveTimeout = std::chrono::seconds(1);
@@ -50,87 +60,15 @@ bool is_dir(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The whole file, or nullopt when it cannot be opened or read (missing on
-// older kernels, group already gone...).
-std::optional<std::string> read_file(const std::string& path) {
-  int fd;
-  do {
-    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return std::nullopt;
-  std::string data;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return data;
-}
-
-// Cgroup control files take one value per write(), so the value goes in a
-// single call. No O_CREAT: a missing control file must be an error, never a
-// new plain file (e.g. under a root that is not a cgroup mount).
-bool write_file(const std::string& path, const std::string& value, std::string& error) {
-  int fd;
-  do {
-    fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    error = "cannot open " + path + ": " + errno_text(errno);
-    return false;
-  }
-  ssize_t n;
-  do {
-    n = write(fd, value.data(), value.size());
-  } while (n < 0 && errno == EINTR);
-  int saved = errno;
-  close(fd);
-  if (n < 0) {
-    error = "cannot write '" + value + "' to " + path + ": " + errno_text(saved);
-    return false;
-  }
-  if (static_cast<size_t>(n) != value.size()) {
-    error = "short write of '" + value + "' to " + path;
-    return false;
-  }
-  return true;
-}
-
-std::vector<std::string_view> split_ws(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    size_t start = i;
-    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i > start) out.push_back(text.substr(start, i - start));
-  }
-  return out;
-}
-
-bool has_word(std::string_view text, std::string_view word) {
-  for (auto w : split_ws(text)) {
-    if (w == word) return true;
-  }
-  return false;
-}
-
 // "a b c" from any whitespace-separated list, "none" when empty (for messages).
 std::string word_list(std::string_view text) {
   std::string out;
-  for (auto w : split_ws(text)) out += (out.empty() ? "" : " ") + std::string(w);
+  for (auto w : split_words(text)) out += (out.empty() ? "" : " ") + std::string(w);
   return out.empty() ? "none" : out;
 }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
-  auto words = split_ws(text);
+  auto words = split_words(text);
   if (words.size() != 1) return std::nullopt;
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(words[0].data(), words[0].data() + words[0].size(), value);
@@ -139,21 +77,21 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 }
 
 std::optional<std::int64_t> read_int(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_control_file(path);
   if (!text) return std::nullopt;
   return parse_int(*text);
 }
 
 // Value of a "key N" line in a flat-keyed file (memory.events, memory.oom_control).
 std::optional<std::int64_t> read_key(const std::string& path, std::string_view key) {
-  auto text = read_file(path);
+  auto text = read_control_file(path);
   if (!text) return std::nullopt;
   std::string_view rest = *text;
   while (!rest.empty()) {
     size_t eol = rest.find('\n');
     std::string_view line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
-    auto words = split_ws(line);
+    auto words = split_words(line);
     if (words.size() == 2 && words[0] == key) return parse_int(words[1]);
   }
   return std::nullopt;
@@ -167,37 +105,10 @@ bool valid_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-std::string join(const std::string& base, const std::string& rel) {
-  std::string out = base;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  std::string_view tail = rel;
-  while (!tail.empty() && tail.front() == '/') tail.remove_prefix(1);
-  if (tail.empty()) return out;
-  return out + "/" + std::string(tail);
-}
-
-std::string dirname_of(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string basename_of(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::optional<unsigned long> fs_magic(const std::string& path) {
-  struct statfs st {};
-  if (statfs(path.c_str(), &st) != 0) return std::nullopt;
-  return static_cast<unsigned long>(st.f_type);
-}
-
 // Our own cgroup path from /proc/self/cgroup: the "0::/path" line for v2
 // (controller ""), else the "N:a,b:/path" line whose list has `controller`.
 std::optional<std::string> own_cgroup_path(std::string_view controller) {
-  auto text = read_file("/proc/self/cgroup");
+  auto text = read_control_file("/proc/self/cgroup");
   if (!text) return std::nullopt;
   std::string_view rest = *text;
   while (!rest.empty()) {
@@ -252,7 +163,7 @@ std::optional<std::string> setup_v2(const std::string& root, const std::string& 
     reason = "no cgroup v2 entry in /proc/self/cgroup";
     return std::nullopt;
   }
-  std::string own_dir = join(root, *own);
+  std::string own_dir = path_join(root, *own);
   if (!is_dir(own_dir)) {
     reason = "our cgroup " + own_dir + " is not visible under " + root;
     return std::nullopt;
@@ -264,31 +175,31 @@ std::optional<std::string> setup_v2(const std::string& root, const std::string& 
     // Already moved aside by an earlier detect(): the delegated group is the parent.
     base = dirname_of(own_dir);
   } else {
-    std::string leaf = join(base, kServiceLeaf);
+    std::string leaf = path_join(base, kServiceLeaf);
     if (!ensure_dir(leaf, created, error)) {
       reason = error;
       return std::nullopt;
     }
     // "0" moves the writing process (all its threads).
-    if (!write_file(join(leaf, "cgroup.procs"), "0", error)) {
+    if (!write_control_file(path_join(leaf, "cgroup.procs"), "0", error)) {
       remove_created(created);
       reason = "cannot move the service into " + leaf + ": " + error;
       return std::nullopt;
     }
   }
-  auto controllers = read_file(join(base, "cgroup.controllers")).value_or("");
+  auto controllers = read_control_file(path_join(base, "cgroup.controllers")).value_or("");
   if (!has_word(controllers, "memory") || !has_word(controllers, "pids")) {
     reason = "memory/pids not delegated to " + base + " (it has: " + word_list(controllers) + ")";
     return std::nullopt;
   }
-  if (!write_file(join(base, "cgroup.subtree_control"), "+memory +pids", error)) {
+  if (!write_control_file(path_join(base, "cgroup.subtree_control"), "+memory +pids", error)) {
     reason = error;
     return std::nullopt;
   }
-  std::string parent = join(base, group);
+  std::string parent = path_join(base, group);
   created.clear();  // the leaf now holds us; never remove it
   if (!ensure_dir(parent, created, error) ||
-      !write_file(join(parent, "cgroup.subtree_control"), "+memory +pids", error)) {
+      !write_control_file(path_join(parent, "cgroup.subtree_control"), "+memory +pids", error)) {
     remove_created(created);
     reason = error;
     return std::nullopt;
@@ -309,7 +220,7 @@ std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std
   const char* names[] = {"memory", "pids"};
   struct stat hier_st[2]{};
   for (int i = 0; i < 2; ++i) {
-    std::string hier = join(root, names[i]);
+    std::string hier = path_join(root, names[i]);
     auto magic = fs_magic(hier);
     if (!magic) {
       reason = hier + " is missing";
@@ -324,14 +235,14 @@ std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std
   std::vector<std::string> created;
   bool comounted = hier_st[0].st_dev == hier_st[1].st_dev;
   for (int i = 0; i < (comounted ? 1 : 2); ++i) {
-    std::string hier = join(root, names[i]);
+    std::string hier = path_join(root, names[i]);
     // Nest under our own group in the hierarchy where it is visible (it is
     // not when the mount shows only a subtree, e.g. in a container).
     std::string base = hier;
-    if (auto own = own_cgroup_path(names[i]); own && is_dir(join(hier, *own))) {
-      base = join(hier, *own);
+    if (auto own = own_cgroup_path(names[i]); own && is_dir(path_join(hier, *own))) {
+      base = path_join(hier, *own);
     }
-    V1Parent parent{join(base, group), i == 0 || comounted, i == 1 || comounted};
+    V1Parent parent{path_join(base, group), i == 0 || comounted, i == 1 || comounted};
     std::string error;
     if (!ensure_dir(parent.path, created, error)) {
       remove_created(created);
@@ -340,7 +251,7 @@ std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std
     }
     for (const char* file : {"memory.limit_in_bytes", "pids.max"}) {
       bool wanted = std::string_view(file).starts_with("memory") ? parent.memory : parent.pids;
-      if (wanted && !exists(join(parent.path, file))) {
+      if (wanted && !exists(path_join(parent.path, file))) {
         remove_created(created);
         reason = parent.path + " has no " + file;
         return std::nullopt;
@@ -355,9 +266,9 @@ std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std
 // A pid is signalled through a pidfd opened before checking that the pid is
 // still listed, so a recycled pid outside the group is never hit.
 bool kill_listed(const std::string& procs_file) {
-  auto first = read_file(procs_file);
+  auto first = read_control_file(procs_file);
   if (!first) return false;
-  auto words = split_ws(*first);
+  auto words = split_words(*first);
   if (words.empty()) return false;
   std::vector<std::pair<pid_t, int>> targets;
   for (auto w : words) {
@@ -371,8 +282,8 @@ bool kill_listed(const std::string& procs_file) {
     targets.emplace_back(static_cast<pid_t>(*pid), fd);
   }
   std::set<std::int64_t> still;
-  if (auto second = read_file(procs_file)) {
-    for (auto w : split_ws(*second)) {
+  if (auto second = read_control_file(procs_file)) {
+    for (auto w : split_words(*second)) {
       if (auto pid = parse_int(w)) still.insert(*pid);
     }
   }
@@ -441,7 +352,7 @@ RunCgroupImpl::~RunCgroupImpl() {
                      {{"path", json::Value(it->path)}, {"error", json::Value(errno_text(err))}});
         break;
       }
-      (void)kill_listed(join(it->path, "cgroup.procs"));
+      (void)kill_listed(path_join(it->path, "cgroup.procs"));
       std::this_thread::sleep_for(kPollInterval);
     }
   }
@@ -459,14 +370,15 @@ bool RunCgroupImpl::add_dir(const RunDir& dir, std::string& error) {
 
 bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error) {
   for (const auto& d : dirs_) {
-    auto file = [&d](const char* name) { return join(d.path, name); };
+    auto file = [&d](const char* name) { return path_join(d.path, name); };
     if (d.memory && mode_ == CgroupManager::Mode::kV2) {
       if (limits.memory_bytes > 0 &&
-          !write_file(file("memory.max"), std::to_string(limits.memory_bytes), error)) {
+          !write_control_file(file("memory.max"), std::to_string(limits.memory_bytes), error)) {
         return false;
       }
       // Absent without swap accounting; then there is no swap to cap.
-      if (exists(file("memory.swap.max")) && !write_file(file("memory.swap.max"), "0", error)) {
+      if (exists(file("memory.swap.max")) &&
+          !write_control_file(file("memory.swap.max"), "0", error)) {
         return false;
       }
       // No memory.oom.group: it would kill the run's keeper too, losing the
@@ -474,18 +386,18 @@ bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error)
       // with oom_score_adj 1000) and the pid namespace takes the rest.
     } else if (d.memory && limits.memory_bytes > 0) {
       std::string value = std::to_string(limits.memory_bytes);
-      if (!write_file(file("memory.limit_in_bytes"), value, error)) return false;
+      if (!write_control_file(file("memory.limit_in_bytes"), value, error)) return false;
       if (exists(file("memory.memsw.limit_in_bytes"))) {
         // memory+swap == memory: no swap use (must be set after the memory limit).
-        if (!write_file(file("memory.memsw.limit_in_bytes"), value, error)) return false;
+        if (!write_control_file(file("memory.memsw.limit_in_bytes"), value, error)) return false;
       } else {
         // No swap accounting: at least make the group avoid swapping.
         std::string ignored;
-        (void)write_file(file("memory.swappiness"), "0", ignored);
+        (void)write_control_file(file("memory.swappiness"), "0", ignored);
       }
     }
     if (d.pids && limits.pids_max > 0 &&
-        !write_file(file("pids.max"), std::to_string(limits.pids_max), error)) {
+        !write_control_file(file("pids.max"), std::to_string(limits.pids_max), error)) {
       return false;
     }
   }
@@ -499,7 +411,7 @@ bool RunCgroupImpl::attach(pid_t pid, std::string& error) {
   }
   for (const auto& d : dirs_) {
     std::string detail;
-    if (!write_file(join(d.path, "cgroup.procs"), std::to_string(pid), detail)) {
+    if (!write_control_file(path_join(d.path, "cgroup.procs"), std::to_string(pid), detail)) {
       error = "cannot attach pid " + std::to_string(pid) + ": " + detail;
       return false;
     }
@@ -510,16 +422,16 @@ bool RunCgroupImpl::attach(pid_t pid, std::string& error) {
 std::vector<std::string> RunCgroupImpl::self_attach_files() const {
   std::vector<std::string> files;
   if (mode_ != CgroupManager::Mode::kV1) return files;
-  for (const auto& d : dirs_) files.push_back(join(d.path, "tasks"));
+  for (const auto& d : dirs_) files.push_back(path_join(d.path, "tasks"));
   return files;
 }
 
 void RunCgroupImpl::kill_all() {
   if (mode_ == CgroupManager::Mode::kV2) {
     for (const auto& d : dirs_) {
-      std::string kill_file = join(d.path, "cgroup.kill");
+      std::string kill_file = path_join(d.path, "cgroup.kill");
       std::string ignored;
-      if (exists(kill_file)) (void)write_file(kill_file, "1", ignored);
+      if (exists(kill_file)) (void)write_control_file(kill_file, "1", ignored);
     }
   }
   // Also after cgroup.kill: wait until the group is empty, so that rmdir works
@@ -528,7 +440,7 @@ void RunCgroupImpl::kill_all() {
   for (;;) {
     bool left = false;
     for (const auto& d : dirs_) {
-      if (kill_listed(join(d.path, "cgroup.procs"))) left = true;
+      if (kill_listed(path_join(d.path, "cgroup.procs"))) left = true;
     }
     if (!left || Clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);
@@ -538,8 +450,8 @@ void RunCgroupImpl::kill_all() {
 std::optional<std::int64_t> RunCgroupImpl::memory_peak_bytes() const {
   const RunDir* d = memory_dir();
   if (d == nullptr) return std::nullopt;
-  if (mode_ == CgroupManager::Mode::kV2) return read_int(join(d->path, "memory.peak"));
-  return read_int(join(d->path, "memory.max_usage_in_bytes"));
+  if (mode_ == CgroupManager::Mode::kV2) return read_int(path_join(d->path, "memory.peak"));
+  return read_int(path_join(d->path, "memory.max_usage_in_bytes"));
 }
 
 bool RunCgroupImpl::hit_memory_limit() const {
@@ -548,9 +460,9 @@ bool RunCgroupImpl::hit_memory_limit() const {
   // Only OOM kills count: hitting the cap and reclaiming (v2 "max", v1
   // failcnt) happens to runs that finish normally too.
   if (mode_ == CgroupManager::Mode::kV2) {
-    return positive(read_key(join(d->path, "memory.events"), "oom_kill"));
+    return positive(read_key(path_join(d->path, "memory.events"), "oom_kill"));
   }
-  return positive(read_key(join(d->path, "memory.oom_control"), "oom_kill"));
+  return positive(read_key(path_join(d->path, "memory.oom_control"), "oom_kill"));
 }
 
 }  // namespace
@@ -559,7 +471,7 @@ void CgroupManager::require_writable_parents() {
   // Parents may exist (made by an earlier, privileged run) without being
   // ours to use: prove we can create a run group before claiming the layer.
   for (const auto& parent : parents_) {
-    std::string probe = join(parent, "probe-" + std::to_string(getpid()));
+    std::string probe = path_join(parent, "probe-" + std::to_string(getpid()));
     if (mkdir(probe.c_str(), 0755) != 0) {
       reason_ = "cannot create cgroups under " + parent + ": " + errno_text(errno);
       mode_ = Mode::kNone;
@@ -578,8 +490,8 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
     return m;
   }
   std::string v2_reason;
-  std::string controllers_file = join(cgroup_root, "cgroup.controllers");
-  if (auto controllers = read_file(controllers_file)) {
+  std::string controllers_file = path_join(cgroup_root, "cgroup.controllers");
+  if (auto controllers = read_control_file(controllers_file)) {
     if (!has_word(*controllers, "memory") || !has_word(*controllers, "pids")) {
       // E.g. a hybrid host's v2 mount with only hugetlb.
       v2_reason = "cgroup v2 at " + cgroup_root +
@@ -644,7 +556,7 @@ std::unique_ptr<RunCgroup> CgroupManager::create_run(const std::string& run_name
   auto run = std::make_unique<RunCgroupImpl>(mode_);
   for (size_t i = 0; i < parents_.size(); ++i) {
     const std::string& ctl = controllers_[i];
-    RunDir dir{join(parents_[i], run_name), ctl.find("memory") != std::string::npos,
+    RunDir dir{path_join(parents_[i], run_name), ctl.find("memory") != std::string::npos,
                ctl.find("pids") != std::string::npos};
     // On failure the destructor removes what was created so far.
     if (!run->add_dir(dir, error)) return nullptr;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "jail/apparmor.h"
+#include "os/fd_placement.h"
 
 namespace cjs::jail {
 namespace {
@@ -24,12 +25,6 @@ void report(int fd, const ChildReport& record) {
 [[noreturn]] void fail(int report_fd, int step, int error, int detail = -1) {
   report(report_fd, ChildReport{ChildReport::kSetupFailed, step, error, 0, detail});
   _exit(127);
-}
-
-// Moves `fd` to `target` (dup2 clears close-on-exec on the copy).
-bool install_fd(int fd, int target) {
-  if (fd == target) return fcntl(fd, F_SETFD, 0) == 0;
-  return dup2(fd, target) == target;
 }
 
 // Closes every descriptor except `keep` (ascending after sorting): the keeper
@@ -75,8 +70,8 @@ void start_clean(const ChildPlan& plan, const ChildFds& fds) {
 
   // stdio from our pipes; every other descriptor is closed at exec (the
   // report pipe stays usable until then).
-  if (!install_fd(fds.stdin_fd, 0) || !install_fd(fds.stdout_fd, 1) ||
-      !install_fd(fds.stderr_fd, 2)) {
+  if (!os::place_fd(fds.stdin_fd, 0) || !os::place_fd(fds.stdout_fd, 1) ||
+      !os::place_fd(fds.stderr_fd, 2)) {
     fail(rfd, kStepFds, errno);
   }
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(rfd, kStepFds, errno);
@@ -132,7 +127,7 @@ std::uint32_t switch_identity(const ChildPlan& plan, int rfd) {
   std::uint32_t layers = 0;
   int priv_step = 0;
   if (plan.confine) {
-    if (int err = drop_privileges(plan.identity, &priv_step); err != 0) {
+    if (int err = drop_sandbox_privileges(plan.identity, &priv_step); err != 0) {
       fail(rfd, kStepPrivileges, err, priv_step);
     }
     layers |= kLayerCapabilities;

@@ -18,7 +18,6 @@
 
 #include "common/api_errors.h"
 #include "common/config.h"
-#include "common/egress.h"
 #include "common/log.h"
 #include "common/payload.h"
 #include "jail/executor.h"

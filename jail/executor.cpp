@@ -389,8 +389,8 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
   std::optional<Ownership> owner;
   if (sandbox_uid_) owner = Ownership{*sandbox_uid_, *sandbox_gid_};
   SandboxDir dir = SandboxDir::create(config_.sandbox_root, owner);
-  dir.write_file("jailed_code", wrapper_source(payload.python_path));
-  for (const auto& file : files) dir.write_file(file.name, file.content);
+  dir.create_file("jailed_code", wrapper_source(payload.python_path));
+  for (const auto& file : files) dir.create_file(file.name, file.content);
   dir.seal();
   ChildPlan plan = plan_run(dir.host_path(), "/tmp/" + dir.name(), limits);
 

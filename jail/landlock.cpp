@@ -2,48 +2,20 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstddef>
 
-// Debian 12's linux-libc-dev (6.1) stops at ABI 2; these come from the
-// upstream UAPI and were checked against the running kernel (an unknown bit
-// makes landlock_create_ruleset fail with EINVAL).
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)  // ABI 3
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)  // ABI 5
-#endif
-#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
-#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)  // ABI 4
-#endif
-#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
-#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)  // ABI 4
-#endif
-#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)  // ABI 6
-#endif
-#ifndef LANDLOCK_SCOPE_SIGNAL
-#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)  // ABI 6
-#endif
+#include "os/landlock_syscalls.h"
 
 namespace cjs::jail {
 namespace {
 
-// struct landlock_ruleset_attr as of ABI 6. The system header's copy only has
-// the first field; the kernel accepts a prefix of it (see ruleset_attr_size).
-struct RulesetAttr {
-  std::uint64_t handled_access_fs;
-  std::uint64_t handled_access_net;  // ABI 4
-  std::uint64_t scoped;              // ABI 6
-};
+using RulesetAttr = os::LandlockRulesetAttr;
 
 // The newest ABI whose rights this file knows; newer kernels get these.
 constexpr int kNewestKnownAbi = 7;
@@ -82,10 +54,6 @@ std::size_t ruleset_attr_size(int abi) {
   return offsetof(RulesetAttr, handled_access_net);
 }
 
-int create_ruleset(const RulesetAttr& attr, std::size_t size) {
-  return static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, size, 0U));
-}
-
 // Closes fd without clobbering the errno the caller is about to report.
 void close_keep_errno(int fd) {
   int saved = errno;
@@ -104,7 +72,7 @@ int add_fd_rule(int ruleset_fd, int path_fd, std::uint64_t access, bool* is_regu
   landlock_path_beneath_attr attr{};
   attr.allowed_access = access;
   attr.parent_fd = path_fd;
-  if (syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &attr, 0U) != 0) {
+  if (os::landlock_add_path_rule(ruleset_fd, attr) != 0) {
     return errno;
   }
   return 0;
@@ -172,7 +140,7 @@ void add_rule(LandlockPlan& plan, const std::string& path, std::uint64_t access,
 }  // namespace
 
 int landlock_abi_version() {
-  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  long abi = os::landlock_abi();
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
@@ -227,7 +195,7 @@ int apply_landlock(const LandlockPlan& plan, int* failed_rule) {
   if (plan.abi == 0) return 0;  // nothing to apply; plan.degraded says so
 
   RulesetAttr attr{plan.handled_fs, plan.handled_net, plan.scoped};
-  int ruleset = create_ruleset(attr, ruleset_attr_size(plan.abi));
+  int ruleset = os::landlock_create_ruleset(attr, ruleset_attr_size(plan.abi));
   if (ruleset < 0) return errno;
 
   for (std::size_t i = 0; i < plan.rules.size(); ++i) {
@@ -252,7 +220,7 @@ int apply_landlock(const LandlockPlan& plan, int* failed_rule) {
     }
   }
 
-  if (syscall(SYS_landlock_restrict_self, ruleset, 0U) != 0) {
+  if (os::landlock_restrict_self(ruleset) != 0) {
     close_keep_errno(ruleset);
     return errno;
   }

@@ -4,9 +4,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/egress.h"
 #include "common/json_parse.h"
 #include "common/log.h"
+#include "os/egress_lock.h"
 
 namespace cjs::jail {
 namespace {
@@ -96,12 +96,6 @@ bool ProbeReport::all_passed() const {
          std::all_of(probes.begin(), probes.end(), [](const ProbeResult& p) { return p.passed; });
 }
 
-ProbeResult probe_egress() {
-  ProbeResult result{"egress", false, ""};
-  result.passed = cjs::probe_egress(result.reason);
-  return result;
-}
-
 ProbeReport run_startup_probes(Executor& executor) {
   ProbeReport report;
   report.probes.push_back(probe_functionality(executor));
@@ -113,7 +107,9 @@ ProbeReport run_startup_probes(Executor& executor) {
   report.probes.push_back(expect_denied(
       executor, "network", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
       {kPermissionDenied}));
-  report.probes.push_back(probe_egress());
+  ProbeResult egress{"egress", false, ""};
+  egress.passed = os::probe_egress(egress.reason);
+  report.probes.push_back(egress);
   if (executor.config().require_apparmor) {
     ProbeResult apparmor{"apparmor", false, ""};
     for (const LayerState& layer : executor.layer_states()) {

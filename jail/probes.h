@@ -30,12 +30,9 @@ struct ProbeReport {
 
 // Runs every probe, logging "Startup check '<name>' passed" or
 // "Startup check '<name>' failed with: <reason>" for each. The egress probe
-// expects restrict_own_tcp_connect() (landlock.h) to have been applied to
+// expects restrict_own_tcp_connect() (os/egress_lock.h) to have been applied to
 // this process: it opens a listener on 127.0.0.1 and connects to it, which
 // must be refused; it never contacts any other address.
 ProbeReport run_startup_probes(Executor& executor);
-
-// The egress probe alone.
-ProbeResult probe_egress();
 
 }  // namespace cjs::jail

@@ -21,43 +21,17 @@
 #include <utility>
 #include <vector>
 
+#include "os/fd.h"
+#include "os/io.h"
+
 namespace cjs::jail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
-struct Pipe {
-  Fd read_end, write_end;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
-}
+using os::Fd;
+using os::make_pipe;
+using os::Pipe;
 
 void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -139,12 +113,12 @@ bool drain(int fd, CapturedStream& stream, std::size_t cap) {
 
 namespace {
 
-bool write_file(const std::string& path, std::string_view content) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  close(fd);
-  return ok;
+// One value per write, into an existing file: os::write_file. errno is the
+// failure's (EIO for a short write).
+bool write_proc_file(const std::string& path, std::string_view content) {
+  os::WriteResult written = os::write_file(path, content);
+  if (!written) errno = written.stage == os::WriteResult::kShort ? EIO : written.error;
+  return static_cast<bool>(written);
 }
 
 // An unprivileged service maps only its own ids into the run's user
@@ -152,9 +126,9 @@ bool write_file(const std::string& path, std::string_view content) {
 bool write_id_maps(pid_t pid, std::string& error) {
   const std::string proc = "/proc/" + std::to_string(pid);
   const std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
-  if (!write_file(proc + "/setgroups", "deny") ||
-      !write_file(proc + "/uid_map", uid + " " + uid + " 1") ||
-      !write_file(proc + "/gid_map", gid + " " + gid + " 1")) {
+  if (!write_proc_file(proc + "/setgroups", "deny") ||
+      !write_proc_file(proc + "/uid_map", uid + " " + uid + " 1") ||
+      !write_proc_file(proc + "/gid_map", gid + " " + gid + " 1")) {
     error = std::string("cannot write the user namespace id maps: ") + std::strerror(errno);
     return false;
   }

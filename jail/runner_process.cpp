@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "common/egress.h"
 #include "common/log.h"
+#include "os/egress_lock.h"
 
 namespace cjs::jail {
 
@@ -14,7 +14,7 @@ void prepare_runner_process() {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  EgressLock lock = restrict_own_network();
+  os::EgressLock lock = os::restrict_own_network();
   if (!lock.landlock && !lock.seccomp) {
     log::warning("cannot forbid outbound connections for this process", {{"detail", lock.detail}});
   }

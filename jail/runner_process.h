@@ -7,7 +7,7 @@ namespace cjs::jail {
 // Ignores SIGPIPE (a sandbox that dies while we write its stdin must not
 // kill us), raises the soft RLIMIT_NOFILE to the hard one (the exec-once
 // scheme places a descriptor at 1023), and forbids this process any
-// outbound connection (common/egress.h), logging when that is impossible.
+// outbound connection (os/egress_lock.h), logging when that is impossible.
 void prepare_runner_process();
 
 }  // namespace cjs::jail

@@ -11,24 +11,14 @@
 #include <system_error>
 
 #include "jail/safe_remove.h"
+#include "os/fd.h"
+#include "os/io.h"
 
 namespace cjs::jail {
 namespace {
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -62,10 +52,7 @@ SandboxDir SandboxDir::create(const std::string& root, std::optional<Ownership> 
   }
   int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) throw_errno("cannot open sandbox root " + root);
-  struct FdGuard {
-    int fd;
-    ~FdGuard() { close(fd); }
-  } root_guard{root_fd};
+  const os::Fd root_guard(root_fd);
   // Prepared under a staging name, locked, then renamed into place: a dir
   // under its final name is always locked while its run lives, so the sweep
   // of stale dirs (jail/stale_cleanup.h) can never take a live one.
@@ -127,7 +114,7 @@ SandboxDir::~SandboxDir() {
   if (lock_fd_ >= 0) close(lock_fd_);  // only now may a sweep take what is left
 }
 
-void SandboxDir::write_file(std::string_view file_name, std::string_view content) {
+void SandboxDir::create_file(std::string_view file_name, std::string_view content) {
   if (!is_safe_file_name(file_name)) {
     throw std::invalid_argument("refusing unsafe file name in sandbox dir");
   }
@@ -141,7 +128,7 @@ void SandboxDir::write_file(std::string_view file_name, std::string_view content
     errno = saved;
     throw_errno("create " + host_path_ + "/" + name);
   }
-  bool ok = fchmod(fd, 0644) == 0 && write_all(fd, content);
+  bool ok = fchmod(fd, 0644) == 0 && os::write_all(fd, content);
   saved = errno;
   close(fd);
   if (!ok) {

@@ -42,7 +42,7 @@ class SandboxDir {
 
   // Creates `file_name` (is_safe_file_name) with `content`, mode 0644; never
   // follows or replaces an existing entry. Throws on failure.
-  void write_file(std::string_view file_name, std::string_view content);
+  void create_file(std::string_view file_name, std::string_view content);
 
   // Seals the directory itself against writes by anyone but root (mode 0555).
   void seal();

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "os/seccomp_filter.h"
+
 // New mount API call from Linux 6.15, newer than Debian 12's headers.
 #ifndef __NR_open_tree_attr
 #define __NR_open_tree_attr 467
@@ -32,22 +34,18 @@ constexpr unsigned kX32SyscallBit = 0x40000000U;
 constexpr scmp_datum_t kTiocsti = 0x5412;    // push a byte into a tty's input queue
 constexpr scmp_datum_t kTioclinux = 0x541C;  // console selection paste: same effect
 
+// os::SeccompFilter whose failures throw, naming the rule.
 class Filter {
  public:
-  Filter() : ctx_(seccomp_init(SCMP_ACT_ALLOW)) {
-    if (ctx_ == nullptr) throw std::runtime_error("seccomp_init failed");
+  Filter() {
+    if (!ctx_) throw std::runtime_error("seccomp_init failed");
   }
-  ~Filter() { seccomp_release(ctx_); }
-  Filter(const Filter&) = delete;
-  Filter& operator=(const Filter&) = delete;
 
-  scmp_filter_ctx get() const { return ctx_; }
+  scmp_filter_ctx get() const { return ctx_.get(); }
 
-  void add(std::uint32_t action, int nr, const char* what) {
-    check(seccomp_rule_add(ctx_, action, nr, 0), what);
-  }
+  void add(std::uint32_t action, int nr, const char* what) { check(ctx_.add(action, nr), what); }
   void add(std::uint32_t action, int nr, scmp_arg_cmp cmp, const char* what) {
-    check(seccomp_rule_add(ctx_, action, nr, 1, cmp), what);
+    check(ctx_.add(action, nr, cmp), what);
   }
 
   static void check(int rc, const char* what) {
@@ -57,7 +55,7 @@ class Filter {
   }
 
  private:
-  scmp_filter_ctx ctx_;
+  os::SeccompFilter ctx_{SCMP_ACT_ALLOW};
 };
 
 struct NamedSyscall {

@@ -25,7 +25,6 @@
 
 #include "common/api_errors.h"
 #include "common/config.h"
-#include "common/egress.h"
 #include "common/json_render.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -35,6 +34,7 @@
 #include "jail/probes.h"
 #include "jail/runner_process.h"
 #include "jail/stale_cleanup.h"
+#include "os/io.h"
 
 namespace {
 
@@ -205,9 +205,9 @@ int main(int argc, char** argv) {
     sweeper.sweep_if_due(true);
 
     const int fd = options.fd;
-    if (!cjs::protocol::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
-                                          options.slot, static_cast<std::int32_t>(getpid()),
-                                          answer_deadline_ms(executor.config())}))) {
+    if (!cjs::os::write_all(fd, cjs::protocol::encode(cjs::protocol::Hello{
+                                    options.slot, static_cast<std::int32_t>(getpid()),
+                                    answer_deadline_ms(executor.config())}))) {
       return 1;
     }
     for (long served = 0; options.max_requests == 0 || served < options.max_requests; ++served) {
@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       response.summary = handle(executor, *request);
       // Announce the last answer, so the acceptor sends nothing more here.
       response.last = options.max_requests != 0 && served + 1 == options.max_requests;
-      if (!cjs::protocol::write_all(fd, cjs::protocol::encode(response))) return 0;
+      if (!cjs::os::write_all(fd, cjs::protocol::encode(response))) return 0;
       executor.finish_cleanup();  // before the next request is read
       sweeper.sweep_if_due();
     }

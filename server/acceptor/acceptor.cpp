@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "common/egress.h"
 #include "common/log.h"
+#include "os/egress_lock.h"
 #include "server/acceptor/control_receiver.h"
 #include "server/acceptor/drain.h"
 #include "server/acceptor/listener.h"
@@ -128,7 +128,7 @@ int run_acceptor(AcceptorSetup setup) {
     log::error(error);
     return 1;
   }
-  EgressLock lock = restrict_own_network();
+  os::EgressLock lock = os::restrict_own_network();
   log::info("acceptor egress lock", {{"detail", lock.detail}});
   Acceptor acceptor(std::move(setup));
   return acceptor.run();

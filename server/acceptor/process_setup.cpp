@@ -1,35 +1,30 @@
 #include "server/acceptor/process_setup.h"
 
-#include <grp.h>
-#include <linux/capability.h>
 #include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
+#include "os/privileges.h"
 
 namespace cjs::server {
 
 bool drop_to_service_account(std::optional<uid_t> uid, std::optional<gid_t> gid,
                              std::string& error) {
-  // The bounding set first: emptying it needs CAP_SETPCAP, gone after setuid.
-  for (int cap = 0; cap <= 63; ++cap) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-  if (uid) {
-    if (setgroups(0, nullptr) != 0 || setresgid(*gid, *gid, *gid) != 0 ||
-        setresuid(*uid, *uid, *uid) != 0) {
-      error = std::string("cannot switch to the service account: ") + std::strerror(errno);
-      return false;
-    }
-  }
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (syscall(SYS_capset, &header, data) != 0) {
-    error = std::string("cannot clear capabilities: ") + std::strerror(errno);
+  // The bounding set first (best effort: an unprivileged service cannot);
+  // then the service account, if any, and no capabilities.
+  int step = 0;
+  const os::PrivilegeDrop drop{
+      .bounding_set_required = false, .clear_ambient = false, .no_new_privs = false};
+  const os::Identity identity{uid, uid ? gid : std::nullopt};
+  if (int err = os::drop_privileges(identity, drop, &step); err != 0) {
+    error = std::string(step == os::kPrivCapabilities ? "cannot clear capabilities: "
+                                                      : "cannot switch to the service account: ") +
+            std::strerror(err);
     return false;
   }
   // No core dumps or ptrace by same-uid processes: request bodies hold code.

@@ -1,7 +1,7 @@
 #include "server/acceptor/startup_health.h"
 
-#include "common/egress.h"
 #include "common/log.h"
+#include "os/egress_lock.h"
 
 namespace cjs::server {
 
@@ -12,7 +12,7 @@ bool check_startup_health(const std::vector<ProbeOutcome>& worker_probes, Metric
     metrics.set_probe(probe.name, probe.passed);
     passed = passed && probe.passed;
   }
-  const bool egress = probe_egress(egress_failure);
+  const bool egress = os::probe_egress(egress_failure);
   metrics.set_probe("egress (acceptor)", egress);
   if (egress) {
     log::info("Startup check 'egress' passed", {{"process", "acceptor"}});

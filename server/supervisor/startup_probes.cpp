@@ -1,13 +1,13 @@
 #include "server/supervisor/startup_probes.h"
 
-#include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/json_parse.h"
+#include "os/fd.h"
+#include "os/io.h"
 
 namespace cjs::server {
 namespace {
@@ -16,15 +16,8 @@ std::vector<ProbeOutcome> failed(std::string reason) {
   return {ProbeOutcome{"startup", false, std::move(reason)}};
 }
 
-std::string read_to_end(int fd) {
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
-}
+// A probe report is a few hundred bytes; anything near this is not one.
+constexpr std::size_t kMaxProbeReportBytes = 1 << 20;
 
 }  // namespace
 
@@ -50,19 +43,17 @@ std::vector<ProbeOutcome> parse_probe_report(const std::string& json_text) {
 
 std::vector<ProbeOutcome> run_startup_probes(const WorkerLauncher& launcher,
                                              const std::string& config_text) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    return failed(std::string("cannot start probes: ") + std::strerror(errno));
-  }
+  std::optional<os::Pipe> out = os::open_pipe();
+  if (!out) return failed(std::string("cannot start probes: ") + std::strerror(errno));
   std::string error;
-  const pid_t pid = launcher.launch({{"--probes-json"}, config_text, {{out[1], 1}}}, error);
-  close(out[1]);
-  if (pid < 0) {
-    close(out[0]);
-    return failed("cannot start probes: " + error);
-  }
-  const std::string report = read_to_end(out[0]);
-  close(out[0]);
+  const pid_t pid =
+      launcher.launch({{"--probes-json"}, config_text, {{out->write_end.get(), 1}}}, error);
+  out->write_end.reset();
+  if (pid < 0) return failed("cannot start probes: " + error);
+  // What came before a read error is parsed as it is; an oversized report is
+  // cut, and then does not parse.
+  const std::string report = os::read_all(out->read_end.get(), kMaxProbeReportBytes).data;
+  out->read_end.reset();
   int status = 0;
   waitpid(pid, &status, 0);
   std::vector<ProbeOutcome> probes = parse_probe_report(report);

@@ -14,9 +14,9 @@
 #include <optional>
 #include <vector>
 
-#include "common/cgroup_leaf.h"
-#include "common/egress.h"
 #include "common/log.h"
+#include "os/cgroup_leaf.h"
+#include "os/egress_lock.h"
 #include "server/acceptor/acceptor.h"
 #include "server/supervisor/listen_socket.h"
 #include "server/supervisor/startup_probes.h"
@@ -29,12 +29,12 @@ namespace {
 
 // Before anything forks: on a cgroup v2 host, step aside into the leaf so
 // that the service's (delegated) cgroup can enable controllers for the
-// sandboxes' run cgroups (common/cgroup_leaf.h).
+// sandboxes' run cgroups (os/cgroup_leaf.h).
 void step_into_service_leaf() {
-  LeafMove leaf = move_self_into_service_leaf();
-  if (leaf.outcome == LeafMove::kMoved || leaf.outcome == LeafMove::kAlreadyInLeaf) {
+  os::LeafMove leaf = os::move_self_into_service_leaf();
+  if (leaf.outcome == os::LeafMove::kMoved || leaf.outcome == os::LeafMove::kAlreadyInLeaf) {
     log::info("cgroup v2: the service runs in " + leaf.detail);
-  } else if (leaf.outcome == LeafMove::kFailed) {
+  } else if (leaf.outcome == os::LeafMove::kFailed) {
     log::warning(
         "cgroup v2: cannot step into the service leaf; the sandboxes' cgroup "
         "layer may be unavailable",
@@ -75,7 +75,7 @@ class Supervisor {
     }
     // With the listener open, nothing this process or its children do needs
     // a network socket again.
-    EgressLock lock = restrict_own_network();
+    os::EgressLock lock = os::restrict_own_network();
     log::info("egress lock", {{"detail", lock.detail}});
     notifier_.notify("STATUS=running the startup probes");
     std::vector<ProbeOutcome> probes = run_startup_probes(launcher_, config_.worker_text());

@@ -296,9 +296,9 @@ TEST_CASE("22: upload names with slashes or dots or NUL or absolute paths are re
     for (const auto& name : {std::string("../escape"), std::string("tmp/../../escape"),
                              root.path + "/escape", std::string("..")}) {
       INFO("name: " << name);
-      CHECK_THROWS_AS(dir.write_file(name, "evil"), std::invalid_argument);
+      CHECK_THROWS_AS(dir.create_file(name, "evil"), std::invalid_argument);
     }
-    dir.write_file("python_lib.zip", "fine");
+    dir.create_file("python_lib.zip", "fine");
     CHECK(list_dir(dir.host_path()) == std::vector<std::string>{"python_lib.zip", "tmp"});
     std::string error;
     CHECK(dir.remove(error));

@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "common/worker_protocol.h"
+#include "os/io.h"
 
 namespace {
 
@@ -209,7 +210,7 @@ class HttpClient {
 
   // Sends `request`, reads one response; false on a connection failure.
   bool exchange(const std::string& request, int& status, std::string& body) {
-    if (!cjs::protocol::write_all(fd_, request)) return false;
+    if (!cjs::os::write_all(fd_, request)) return false;
     std::size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!fill()) return false;
@@ -288,7 +289,7 @@ BareResult run_bare(const Options& o, const std::string& stdin_data) {
     close(out[0]);
     return result;
   }
-  (void)cjs::protocol::write_all(in[1], stdin_data);
+  (void)cjs::os::write_all(in[1], stdin_data);
   close(in[1]);
   const auto deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
@@ -379,7 +380,7 @@ int main(int argc, char** argv) {
   auto worker_round_trip = [&](long long& us) {
     const auto sent = Clock::now();
     // Encoding is part of the hand-off the acceptor does for every request.
-    if (!cjs::protocol::write_all(fd, cjs::protocol::encode(request)) ||
+    if (!cjs::os::write_all(fd, cjs::protocol::encode(request)) ||
         !cjs::protocol::read_frame(fd, kind, body)) {
       std::cerr << "cjs-bench-worker-client: the worker went away\n";
       return false;

@@ -1,4 +1,4 @@
-// common/cgroup_leaf.h against a real cgroup2 mount (run as root): the
+// os/cgroup_leaf.h against a real cgroup2 mount (run as root): the
 // "no internal processes" rule that Delegate=yes runs into, and the move into
 // the service leaf that lifts it. This host may be cgroup v1 for memory and
 // pids, so a forked child mounts the v2 hierarchy in a private mount
@@ -19,24 +19,21 @@
 #include <sstream>
 #include <string>
 
-#include "common/cgroup_leaf.h"
+#include "os/cgroup_leaf.h"
+#include "os/cgroupfs.h"
+#include "os/io.h"
 
 namespace {
 
+// The file's text, "" when it cannot be read.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return cjs::os::read_control_file(path).value_or("");
 }
 
 // 0, or the errno of the failed open/write.
 int write_text(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int err = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size()) ? 0 : errno;
-  close(fd);
-  return err;
+  cjs::os::WriteResult written = cjs::os::write_file(path, value);
+  return written.stage == cjs::os::WriteResult::kShort ? EIO : written.error;
 }
 
 std::string first_word(const std::string& text) {
@@ -83,8 +80,8 @@ std::string scenario(const std::string& mnt) {
     fail("enabling " + controller + " with a process inside gave '" + strerror(busy) +
          "', not EBUSY");
   }
-  cjs::LeafMove move = cjs::move_self_into_leaf_on(mnt);
-  if (move.outcome != cjs::LeafMove::kMoved) fail("move: " + move.detail);
+  cjs::os::LeafMove move = cjs::os::move_self_into_leaf_on(mnt);
+  if (move.outcome != cjs::os::LeafMove::kMoved) fail("move: " + move.detail);
   if (move.detail != group + "/service") fail("moved into " + move.detail);
   std::string expected = "0::/cjs-leaf-test-" + std::to_string(getpid()) + "/service\n";
   std::string now = read_text("/proc/self/cgroup");
@@ -94,13 +91,14 @@ std::string scenario(const std::string& mnt) {
   if (int err = write_text(group + "/cgroup.subtree_control", "+" + controller)) {
     fail("enabling " + controller + " after the move: " + strerror(err));
   }
-  if (cjs::move_self_into_leaf_on(mnt).outcome != cjs::LeafMove::kAlreadyInLeaf) {
+  if (cjs::os::move_self_into_leaf_on(mnt).outcome != cjs::os::LeafMove::kAlreadyInLeaf) {
     fail("a second move did not see the leaf");
   }
   // A worker forked afterwards starts in the leaf already.
   pid_t worker = fork();
   if (worker == 0) {
-    _exit(cjs::move_self_into_leaf_on(mnt).outcome == cjs::LeafMove::kAlreadyInLeaf ? 0 : 1);
+    _exit(cjs::os::move_self_into_leaf_on(mnt).outcome == cjs::os::LeafMove::kAlreadyInLeaf ? 0
+                                                                                            : 1);
   }
   int status = 0;
   waitpid(worker, &status, 0);

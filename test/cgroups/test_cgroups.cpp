@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "jail/cgroups.h"
+#include "os/cgroupfs.h"
 
 namespace {
 
@@ -47,11 +47,9 @@ bool is_dir(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// The file's text, "" when it cannot be read.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return cjs::os::read_control_file(path).value_or("");
 }
 
 std::string trim(std::string s) {
@@ -59,10 +57,7 @@ std::string trim(std::string s) {
   return s;
 }
 
-bool host_is_v2() {
-  struct statfs st {};
-  return statfs(kRoot, &st) == 0 && static_cast<unsigned long>(st.f_type) == 0x63677270UL;
-}
+bool host_is_v2() { return cjs::os::is_cgroup2(kRoot); }
 
 // `pid`'s cgroup path in the hierarchy holding `controller` ("" for v2).
 std::string cgroup_of(pid_t pid, const std::string& controller) {

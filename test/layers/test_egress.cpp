@@ -1,4 +1,4 @@
-// The service's own egress lock (common/egress.h), proved in forked children
+// The service's own egress lock (os/egress_lock.h), proved in forked children
 // with an unrestricted control next to each check.
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "common/egress.h"
+#include "os/egress_lock.h"
 
 namespace {
 
@@ -28,13 +28,13 @@ int in_child(const std::function<int()>& body) {
 TEST_CASE("the egress probe fails for an unrestricted process", "[egress]") {
   CHECK(in_child([] {
           std::string reason;
-          return cjs::probe_egress(reason) ? 1 : 0;
+          return cjs::os::probe_egress(reason) ? 1 : 0;
         }) == 0);
 }
 
 TEST_CASE("restrict_own_network leaves only AF_UNIX sockets and passes the probe", "[egress]") {
   CHECK(in_child([] {
-          cjs::EgressLock lock = cjs::restrict_own_network();
+          cjs::os::EgressLock lock = cjs::os::restrict_own_network();
           if (!lock.seccomp) return 10;
           if (socket(AF_INET, SOCK_STREAM, 0) >= 0 || errno != EACCES) return 11;
           if (socket(AF_INET6, SOCK_DGRAM, 0) >= 0 || errno != EACCES) return 12;
@@ -43,7 +43,7 @@ TEST_CASE("restrict_own_network leaves only AF_UNIX sockets and passes the probe
           if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return 14;
           if (socket(AF_UNIX, SOCK_STREAM, 0) < 0) return 15;
           std::string reason;
-          return cjs::probe_egress(reason) ? 0 : 16;
+          return cjs::os::probe_egress(reason) ? 0 : 16;
         }) == 0);
 }
 
@@ -51,7 +51,7 @@ TEST_CASE("a listener opened before the lock keeps accepting", "[egress]") {
   CHECK(in_child([] {
           int listener = socket(AF_INET, SOCK_STREAM, 0);
           if (listener < 0 || listen(listener, 1) != 0) return 20;
-          cjs::restrict_own_network();
+          cjs::os::restrict_own_network();
           sockaddr_storage address{};
           socklen_t length = sizeof address;
           if (getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 21;

@@ -26,8 +26,8 @@
 #include <fstream>
 #include <string>
 
-#include "common/egress.h"
 #include "jail/landlock.h"
+#include "os/egress_lock.h"
 #include "test/support/test_support.h"
 
 namespace {
@@ -431,7 +431,7 @@ TEST_CASE("restrict_own_tcp_connect blocks connect but not bind or files", "[lan
 
   auto restricted = [&](auto body) {
     return [&, body] {
-      if (cjs::restrict_own_tcp_connect() != 0) return kSetupFailed;
+      if (cjs::os::restrict_own_tcp_connect() != 0) return kSetupFailed;
       return body();
     };
   };

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "common/worker_protocol.h"
+#include "os/io.h"
 
 using namespace cjs::protocol;
 using cjs::ExecutionSummary;
 using cjs::UploadedFile;
+using cjs::os::write_all;
 
 namespace {
 

@@ -99,12 +99,12 @@ TEST_CASE("sandbox dirs have the reference's name shape and layout", "[sandbox_d
     CHECK(dir.name().rfind("codejail-", 0) == 0);
     CHECK(dir.name().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_", 9) ==
           std::string::npos);
-    dir.write_file("jailed_code", "pass\n");
-    CHECK_THROWS(dir.write_file("jailed_code", "again"));  // never replaces
-    CHECK_THROWS(dir.write_file("../escape", "x"));
-    CHECK_THROWS(dir.write_file("a/b", "x"));
-    CHECK_THROWS(dir.write_file("..", "x"));
-    CHECK_THROWS(dir.write_file(std::string("nul\0byte", 8), "x"));
+    dir.create_file("jailed_code", "pass\n");
+    CHECK_THROWS(dir.create_file("jailed_code", "again"));  // never replaces
+    CHECK_THROWS(dir.create_file("../escape", "x"));
+    CHECK_THROWS(dir.create_file("a/b", "x"));
+    CHECK_THROWS(dir.create_file("..", "x"));
+    CHECK_THROWS(dir.create_file(std::string("nul\0byte", 8), "x"));
     CHECK(exists(host_path + "/tmp"));
     CHECK(exists(host_path + "/jailed_code"));
   }

@@ -119,7 +119,7 @@ TEST_CASE("a live execution's dir is never swept; a killed one's is", "[stale_cl
     if (pid == 0) {
       close(fds[0]);
       auto dir = cjs::jail::SandboxDir::create(scratch.path, std::nullopt);
-      dir.write_file("jailed_code", "x = 1");
+      dir.create_file("jailed_code", "x = 1");
       dir.seal();
       std::string name = dir.name();
       (void)!write(fds[1], name.data(), name.size());

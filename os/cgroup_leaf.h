@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace cjs {
+namespace cjs::os {
 
 inline constexpr const char* kCgroupServiceLeaf = "service";
 
@@ -40,4 +40,4 @@ LeafMove move_self_into_service_leaf(const std::string& cgroup_root = "/sys/fs/c
 // hierarchy /proc/self/cgroup's "0::" line refers to.
 LeafMove move_self_into_leaf_on(const std::string& cgroup_root);
 
-}  // namespace cjs
+}  // namespace cjs::os

@@ -1,40 +1,31 @@
-#include "common/egress.h"
+#include "os/egress_lock.h"
 
 #include <arpa/inet.h>
-#include <linux/landlock.h>
 #include <netinet/in.h>
-#include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
+#include <cstddef>
 #include <cstring>
 
-namespace cjs {
-namespace {
+#include "os/landlock_syscalls.h"
+#include "os/seccomp_filter.h"
 
-// ABI 4 layout of struct landlock_ruleset_attr (Debian 12's header predates it).
-struct NetRulesetAttr {
-  std::uint64_t handled_access_fs;
-  std::uint64_t handled_access_net;
-};
-constexpr std::uint64_t kAccessNetConnectTcp = 1ULL << 1;
-
-}  // namespace
+namespace cjs::os {
 
 int restrict_own_tcp_connect() {
-  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  long abi = landlock_abi();
   if (abi < 0) return errno;  // ENOSYS (not built) or EOPNOTSUPP (disabled)
   if (abi < 4) return EOPNOTSUPP;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
   // Only connect is handled: the filesystem and bind/listen stay as they were.
-  NetRulesetAttr attr{0, kAccessNetConnectTcp};
-  int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U));
+  // ABI 4 layout: the fields up to handled_access_net.
+  LandlockRulesetAttr attr{0, LANDLOCK_ACCESS_NET_CONNECT_TCP, 0};
+  int ruleset = landlock_create_ruleset(attr, offsetof(LandlockRulesetAttr, scoped));
   if (ruleset < 0) return errno;
-  int err = syscall(SYS_landlock_restrict_self, ruleset, 0U) == 0 ? 0 : errno;
+  int err = landlock_restrict_self(ruleset) == 0 ? 0 : errno;
   close(ruleset);
   return err;
 }
@@ -45,14 +36,12 @@ EgressLock restrict_own_network() {
   lock.landlock = err == 0;
   lock.detail = lock.landlock ? "Landlock: TCP connect denied"
                               : std::string("Landlock TCP rule unavailable: ") + std::strerror(err);
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  bool ok = ctx != nullptr && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+  SeccompFilter filter(SCMP_ACT_ALLOW);
+  bool ok = filter && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
   for (int call : {SCMP_SYS(socket), SCMP_SYS(socketpair)}) {
-    ok = ok &&
-         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), call, 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) == 0;
+    ok = ok && filter.add(SCMP_ACT_ERRNO(EACCES), call, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) == 0;
   }
-  ok = ok && seccomp_load(ctx) == 0;
-  if (ctx != nullptr) seccomp_release(ctx);
+  ok = ok && filter.load() == 0;
   lock.seccomp = ok;
   lock.detail += ok ? "; seccomp: only AF_UNIX sockets" : "; seccomp socket filter failed";
   return lock;
@@ -92,4 +81,4 @@ bool probe_egress(std::string& reason) {
   return true;
 }
 
-}  // namespace cjs
+}  // namespace cjs::os

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace cjs {
+namespace cjs::os {
 
 // Forbids TCP connect() for the calling process and its future children;
 // binding and listening stay possible (the HTTP listener). Sets
@@ -35,4 +35,4 @@ EgressLock restrict_own_network();
 // `reason` explains a failure.
 bool probe_egress(std::string& reason);
 
-}  // namespace cjs
+}  // namespace cjs::os

@@ -1,9 +1,9 @@
-// common/cgroup_leaf.h: reading our cgroup v2 path from /proc/self/cgroup.
+// os/cgroup_leaf.h: reading our cgroup v2 path from /proc/self/cgroup.
 #include <catch2/catch.hpp>
 
-#include "common/cgroup_leaf.h"
+#include "os/cgroup_leaf.h"
 
-using cjs::cgroup_v2_path;
+using cjs::os::cgroup_v2_path;
 
 TEST_CASE("the v2 path is the 0:: line of /proc/self/cgroup") {
   CHECK(cgroup_v2_path("0::/system.slice/codejail-service.service\n") ==
@@ -25,5 +25,5 @@ TEST_CASE("no v2 path when there is no 0:: line") {
 }
 
 TEST_CASE("the leaf name is the one the jail recognizes") {
-  CHECK(std::string(cjs::kCgroupServiceLeaf) == "service");
+  CHECK(std::string(cjs::os::kCgroupServiceLeaf) == "service");
 }
