@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "os/io.h"
 #include "test/support/test_support.h"
 #include "worker_fixture.h"
 
@@ -83,7 +84,7 @@ TEST_CASE("worker protocol: hello, request and response frames round-trip with a
   protocol::Request request;
   request.id = 4242;
   request.payload_text = test::payload_json("s = s.upper() * 2", R"({"s": "ab"})");
-  REQUIRE(protocol::write_all(fd, protocol::encode(request)));
+  REQUIRE(cjs::os::write_all(fd, protocol::encode(request)));
   REQUIRE(protocol::read_frame(fd, kind, body));
   REQUIRE(kind == protocol::FrameKind::kResponse);
   std::optional<protocol::Response> response = protocol::decode_response(body);
@@ -128,7 +129,7 @@ TEST_CASE("worker protocol: a malformed response fails its request only and the 
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
   fixture.pool().add_worker(pair[0]);
   const int fake = pair[1];
-  REQUIRE(protocol::write_all(fake, protocol::encode(protocol::Hello{7, 1, 0})));
+  REQUIRE(cjs::os::write_all(fake, protocol::encode(protocol::Hello{7, 1, 0})));
   REQUIRE(fixture.run_until([&] { return fixture.pool().workers() == 1; }));
 
   protocol::Request request = request_for("never = 'run'");
@@ -145,7 +146,7 @@ TEST_CASE("worker protocol: a malformed response fails its request only and the 
   REQUIRE(protocol::decode_request(body));
   // ... and answers with a response frame whose body is garbage.
   std::string bad_response = std::string("\x09\x00\x00\x00\x03", 5) + "garbage!";
-  REQUIRE(protocol::write_all(fake, bad_response));
+  REQUIRE(cjs::os::write_all(fake, bad_response));
   REQUIRE(fixture.run_until([&] { return outcome.has_value(); }));
   CHECK(outcome->kind == PoolOutcome::kWorkerDied);
   CHECK(outcome->payload_text == payload);
