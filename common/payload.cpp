@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "common/json_parse.h"
+#include "common/log.h"
 
 namespace cjs {
 namespace {
@@ -405,13 +406,15 @@ PayloadCheck check_payload(std::string_view payload_text,
   }
   if (auto bad = unexpected_names(python_path); !bad.empty()) {
     return refuse("Only allowed entry in 'python_path' is 'python_lib.zip'", "invalid.python_path",
-                  "Unexpected python_path entries in request: " + python_str_set_repr(bad));
+                  "Unexpected python_path entries in request: " +
+                      log::request_text(python_str_set_repr(bad)));
   }
 
   // Check 7.
   if (auto bad = unexpected_names(uploaded_file_names); !bad.empty()) {
-    return refuse("Only allowed name for uploaded file is 'python_lib.zip'", "invalid.files",
-                  "Unexpected filenames in request: " + python_str_set_repr(bad));
+    return refuse(
+        "Only allowed name for uploaded file is 'python_lib.zip'", "invalid.files",
+        "Unexpected filenames in request: " + log::request_text(python_str_set_repr(bad)));
   }
 
   // Check 8.
