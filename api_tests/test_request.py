@@ -14,6 +14,7 @@ from apilib import EXEC_URL, JSON_TYPE, TIMEOUT, assert_error, exec_body
 
 MISSING = "Missing 'payload' parameter in POST body"
 BAD_PATH = "Only allowed entry in 'python_path' is 'python_lib.zip'"
+TOO_MANY_PATHS = "At most 1000 entries are allowed in 'python_path'"
 BAD_FILE = "Only allowed name for uploaded file is 'python_lib.zip'"
 UNSAFELY = "Refusing codejail execution with unsafely=true"
 SCHEMA = "Payload JSON did not match schema at path "
@@ -607,6 +608,30 @@ def test_check6_duplicate_python_lib_zip_entry_is_allowed():
     assert "emsg" not in body
     assert body["globals_dict"]["v"] == 1
     assert body["globals_dict"]["on_path"] >= 1
+
+
+def test_check6_1000_python_path_entries_are_allowed():
+    resp = apilib.post_payload(ok_payload(SEE_LIB, {}, python_path=["python_lib.zip"] * 1000),
+                               files=[("python_lib.zip", LIB)])
+    apilib.check_json_response(resp)
+    body = json.loads(resp.content)
+    assert "emsg" not in body
+    assert body["globals_dict"]["v"] == 1
+
+
+@pytest.mark.parametrize("entries", [1001, 1000000])
+def test_check6_more_than_1000_python_path_entries_are_refused(entries):
+    # Each entry becomes a line of the sandbox's code: a million of them
+    # made a 34 MB file before this bound (api.md 2.2, check 6).
+    resp = apilib.post_payload(ok_payload(python_path=["python_lib.zip"] * entries),
+                               files=[("python_lib.zip", LIB)])
+    assert_error(resp, 400, TOO_MANY_PATHS)
+
+
+def test_check6_too_many_entries_comes_before_other_entries():
+    resp = apilib.post_payload(ok_payload(python_path=["python_lib.zip"] * 1000 + ["other"]),
+                               files=[("python_lib.zip", LIB)])
+    assert_error(resp, 400, TOO_MANY_PATHS)
 
 
 @pytest.mark.parametrize("files", [

@@ -399,9 +399,14 @@ PayloadCheck check_payload(std::string_view payload_text,
   }
   const json::Object& object = root.as_object();
 
-  // Check 6. The schema guarantees an array of strings or null here.
+  // Check 6. The schema guarantees an array of strings or null here. Each
+  // entry becomes a line of the sandbox's code: their count is bounded (their
+  // length is, by being exactly "python_lib.zip").
   std::vector<std::string> python_path;
   if (const auto* v = json::find_member(object, "python_path"); v != nullptr && v->is_array()) {
+    if (v->as_array().size() > kMaxPythonPathEntries) {
+      return refuse(kTooManyPythonPathEntriesMessage, "invalid.python_path");
+    }
     for (const auto& entry : v->as_array()) python_path.push_back(entry.as_string());
   }
   if (auto bad = unexpected_names(python_path); !bad.empty()) {
