@@ -14,6 +14,7 @@ from apilib import EXEC_URL, JSON_TYPE, TIMEOUT, assert_error, exec_body
 
 MISSING = "Missing 'payload' parameter in POST body"
 BAD_PATH = "Only allowed entry in 'python_path' is 'python_lib.zip'"
+TOO_MANY_PATHS = "At most 1000 entries are allowed in 'python_path'"
 BAD_FILE = "Only allowed name for uploaded file is 'python_lib.zip'"
 UNSAFELY = "Refusing codejail execution with unsafely=true"
 SCHEMA = "Payload JSON did not match schema at path "
@@ -420,6 +421,77 @@ def test_over_the_cap_chunked_body_is_413():
     apilib.assert_service_fine()
 
 
+# ================================================================ framing
+# api.md 5: a body framed in a way this service does not read unambiguously
+# (RFC 9112 6.1, 6.3) is 400 and the connection is closed, so that nothing
+# sent after it on the connection is taken as a request (request smuggling).
+
+SMUGGLED = b"GET /health/ HTTP/1.1\r\nHost: x\r\n\r\n"
+MALFORMED = b'{"detail":"Malformed HTTP request"}'
+
+
+def exchange(raw, timeout=60):
+    """Sends `raw` on one connection and reads until the service closes it.
+    Returns (everything received, whether the service closed it)."""
+    host, port = apilib.service_host_port()
+    data = b""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(raw)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data, True
+                data += chunk
+        except socket.timeout:
+            return data, False
+
+
+def exec_request(headers, body, version=b"HTTP/1.1"):
+    return (b"POST " + EXEC_PATH_BYTES + b" " + version + b"\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n" + headers + b"\r\n" + body)
+
+
+EXEC_PATH_BYTES = apilib.EXEC_PATH.encode()
+
+
+@pytest.mark.parametrize("version,headers,body", [
+    # No body as far as Beast knows: the smuggled request follows the header.
+    (b"HTTP/1.1", b"Transfer-Encoding: gzip\r\n", SMUGGLED),
+    (b"HTTP/1.1", b"Transfer-Encoding: identity\r\n", SMUGGLED),
+    (b"HTTP/1.1", b"Transfer-Encoding: chunked, identity\r\n", SMUGGLED),
+    (b"HTTP/1.1", b"Transfer-Encoding: gzip\r\nContent-Length: 0\r\n", SMUGGLED),
+    # Chunked last, but a coding this service does not decode comes first.
+    (b"HTTP/1.1", b"Transfer-Encoding: gzip, chunked\r\n", b"0\r\n\r\n" + SMUGGLED),
+    # Two field lines: "gzip, chunked" again, spelled in a way proxies disagree on.
+    (b"HTTP/1.1", b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+     b"0\r\n\r\n" + SMUGGLED),
+    # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding is faulty framing.
+    (b"HTTP/1.0", b"Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n",
+     b"0\r\n\r\n" + SMUGGLED),
+], ids=["gzip", "identity", "chunked-identity", "gzip-with-content-length", "gzip-chunked",
+        "two-fields", "http10-chunked"])
+def test_unknown_framing_is_400_and_the_connection_closes(version, headers, body):
+    data, closed = exchange(exec_request(headers, body, version))
+    assert data.startswith(b"HTTP/1.1 400 "), data[:500]
+    assert data.endswith(b"\r\n\r\n" + MALFORMED), data[:2000]
+    assert data.count(b"HTTP/1.") == 1, data[:2000]  # the smuggled request was not answered
+    assert closed, data[:2000]
+
+
+def test_chunked_transfer_encoding_still_works():
+    text = urllib.parse.urlencode({"payload": json.dumps(ok_payload())}).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (text[:10], text[10:]))
+    pipelined = b"GET /health/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    data, closed = exchange(exec_request(b"Transfer-Encoding: chunked\r\n",
+                                         chunked + b"0\r\n\r\n" + pipelined))
+    assert data.startswith(b"HTTP/1.1 200 "), data[:2000]
+    first, _, rest = data.partition(b"\r\n\r\n")
+    assert rest.startswith(exec_body({"x": 17}) + b"HTTP/1.1 200 "), data[:2000]
+    assert rest.endswith(b'{"status": "OK"}'), data[:2000]
+    assert closed
+
+
 # ========================================================== checks 3 to 8
 
 def test_check3_no_payload_field_urlencoded():
@@ -536,6 +608,30 @@ def test_check6_duplicate_python_lib_zip_entry_is_allowed():
     assert "emsg" not in body
     assert body["globals_dict"]["v"] == 1
     assert body["globals_dict"]["on_path"] >= 1
+
+
+def test_check6_1000_python_path_entries_are_allowed():
+    resp = apilib.post_payload(ok_payload(SEE_LIB, {}, python_path=["python_lib.zip"] * 1000),
+                               files=[("python_lib.zip", LIB)])
+    apilib.check_json_response(resp)
+    body = json.loads(resp.content)
+    assert "emsg" not in body
+    assert body["globals_dict"]["v"] == 1
+
+
+@pytest.mark.parametrize("entries", [1001, 1000000])
+def test_check6_more_than_1000_python_path_entries_are_refused(entries):
+    # Each entry becomes a line of the sandbox's code: a million of them
+    # made a 34 MB file before this bound (api.md 2.2, check 6).
+    resp = apilib.post_payload(ok_payload(python_path=["python_lib.zip"] * entries),
+                               files=[("python_lib.zip", LIB)])
+    assert_error(resp, 400, TOO_MANY_PATHS)
+
+
+def test_check6_too_many_entries_comes_before_other_entries():
+    resp = apilib.post_payload(ok_payload(python_path=["python_lib.zip"] * 1000 + ["other"]),
+                               files=[("python_lib.zip", LIB)])
+    assert_error(resp, 400, TOO_MANY_PATHS)
 
 
 @pytest.mark.parametrize("files", [

@@ -65,4 +65,13 @@ json::Value number(long long value) { return json::Number{std::to_string(value),
 
 json::Value number(double value) { return json::Number{python_float_repr(value), false}; }
 
+std::string request_text(std::string_view text) {
+  if (text.size() <= kMaxRequestTextBytes) return std::string(text);
+  std::size_t kept = kMaxRequestTextBytes;
+  // Not inside a UTF-8 sequence: back off over continuation bytes.
+  while (kept > 0 && (static_cast<unsigned char>(text[kept]) & 0xC0) == 0x80) --kept;
+  return std::string(text.substr(0, kept)) + "...(+" + std::to_string(text.size() - kept) +
+         " bytes)";
+}
+
 }  // namespace cjs::log

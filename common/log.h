@@ -3,6 +3,7 @@
 // so that journald, docker and Kubernetes collectors can parse it as is.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,5 +30,13 @@ inline void error(std::string_view m, const Fields& f = {}) { write(Level::kErro
 // Helpers for field values.
 json::Value number(long long value);
 json::Value number(double value);
+
+// Text a request controls (a slug, a context name, entries or file names
+// from the payload) as a log field or in a message: at most
+// kMaxRequestTextBytes of it, cut at a UTF-8 boundary, then a marker
+// "...(+N bytes)" saying how much was left out. A client cannot make a log
+// line megabytes long.
+inline constexpr std::size_t kMaxRequestTextBytes = 256;
+std::string request_text(std::string_view text);
 
 }  // namespace cjs::log

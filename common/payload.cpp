@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/json_parse.h"
+#include "common/log.h"
 #include "common/python_repr.h"
 
 namespace cjs {
@@ -221,20 +222,27 @@ PayloadCheck check_payload(std::string_view payload_text,
   }
   const json::Object& object = root.as_object();
 
-  // Check 6. The schema guarantees an array of strings or null here.
+  // Check 6. The schema guarantees an array of strings or null here. Each
+  // entry becomes a line of the sandbox's code: their count is bounded (their
+  // length is, by being exactly "python_lib.zip").
   std::vector<std::string> python_path;
   if (const auto* v = json::find_member(object, "python_path"); v != nullptr && v->is_array()) {
+    if (v->as_array().size() > kMaxPythonPathEntries) {
+      return refuse(kTooManyPythonPathEntriesMessage, "invalid.python_path");
+    }
     for (const auto& entry : v->as_array()) python_path.push_back(entry.as_string());
   }
   if (auto bad = unexpected_names(python_path); !bad.empty()) {
     return refuse("Only allowed entry in 'python_path' is 'python_lib.zip'", "invalid.python_path",
-                  "Unexpected python_path entries in request: " + python_str_set_repr(bad));
+                  "Unexpected python_path entries in request: " +
+                      log::request_text(python_str_set_repr(bad)));
   }
 
   // Check 7.
   if (auto bad = unexpected_names(uploaded_file_names); !bad.empty()) {
-    return refuse("Only allowed name for uploaded file is 'python_lib.zip'", "invalid.files",
-                  "Unexpected filenames in request: " + python_str_set_repr(bad));
+    return refuse(
+        "Only allowed name for uploaded file is 'python_lib.zip'", "invalid.files",
+        "Unexpected filenames in request: " + log::request_text(python_str_set_repr(bad)));
   }
 
   // Check 8.

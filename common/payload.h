@@ -4,6 +4,7 @@
 // payloads with exactly the same messages.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,12 @@
 #include "common/json_value.h"
 
 namespace cjs {
+
+// Check 6 bounds python_path (api.md 2.2): the reference has no limit, but
+// each entry becomes a line of the sandbox's code. edxapp sends one.
+inline constexpr std::size_t kMaxPythonPathEntries = 1000;
+inline constexpr const char* kTooManyPythonPathEntriesMessage =
+    "At most 1000 entries are allowed in 'python_path'";
 
 // A validated payload, ready to execute.
 struct ExecPayload {

@@ -1,6 +1,7 @@
 // libFuzzer target: an HTTP request as the acceptor reads it: Beast's parser
 // with our header/body limits, then our body parsing by media type.
-// Invariants: no crash, no sanitizer report, form results well-formed.
+// Invariants: no crash, no sanitizer report, form results well-formed, and
+// a request the session accepts with a Transfer-Encoding is read as chunked.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "server/form_body.h"
+#include "server/http_framing.h"
 
 namespace http = boost::beast::http;
 
@@ -23,6 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   boost::beast::error_code ec;
   std::size_t used = parser.put(boost::asio::buffer(data, size), ec);
   if (used > size) std::abort();
+  if (parser.is_header_done()) {
+    // HttpSession refuses what request_framing_is_supported() refuses; what
+    // it lets through with a Transfer-Encoding must be framed as chunked,
+    // or the body would be read as the next request (smuggling).
+    if (!cjs::server::request_framing_is_supported(parser.get())) return 0;
+    if (parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked()) std::abort();
+  }
   if (ec || !parser.is_done()) return 0;
 
   const auto& request = parser.get();

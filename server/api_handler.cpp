@@ -123,8 +123,12 @@ std::optional<PayloadError> check_for_log(const std::string& payload_text,
     return std::move(check.error);
   }
   info.checked = true;
-  info.slug = std::move(check.payload->slug);
-  info.limit_overrides_context = std::move(check.payload->limit_overrides_context);
+  // The request names these: the log line gets them capped, and a queued
+  // request keeps no more of them than that.
+  if (check.payload->slug) info.slug = log::request_text(*check.payload->slug);
+  if (check.payload->limit_overrides_context) {
+    info.limit_overrides_context = log::request_text(*check.payload->limit_overrides_context);
+  }
   info.python_path_len = check.payload->python_path.size();
   return std::nullopt;
 }

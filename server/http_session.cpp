@@ -8,6 +8,7 @@
 #include <new>
 
 #include "common/log.h"
+#include "server/http_framing.h"
 
 namespace cjs::server {
 
@@ -70,6 +71,10 @@ void HttpSession::on_header(beast::error_code ec) {
     return reply_error(detail_response(413, "Request body too large"));
   if (ec) return reply_error(detail_response(400, "Malformed HTTP request"));
   const auto& header = parser_->get();
+  // Framing Beast would read otherwise than a proxy in front of us could
+  // (RFC 9112 6.3): its body would be parsed as the next request. Closing
+  // after the answer leaves nothing to smuggle.
+  if (!request_framing_is_supported(header)) return reply(400, "Malformed HTTP request", true);
   std::size_t fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
   if (fields > limits_.max_header_fields) {
     return reply_error(detail_response(431, "Request header fields too large"));

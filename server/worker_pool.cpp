@@ -51,6 +51,10 @@ bool WorkerPool::has_idle_worker() const {
 }
 
 void WorkerPool::finish(const std::shared_ptr<Pending>& pending, PoolOutcome outcome) {
+  // Every outcome reports the wait: until a worker took the request, or
+  // until now for one that never got a worker.
+  const auto waited_until = pending->started.value_or(Clock::now());
+  outcome.queue_seconds = std::chrono::duration<double>(waited_until - pending->enqueued).count();
   try {
     pending->done(std::move(outcome));
   } catch (const std::exception& e) {
@@ -82,7 +86,6 @@ void WorkerPool::submit(protocol::Request request, PoolCallback done) {
     update_gauges();
     PoolOutcome outcome;
     outcome.kind = PoolOutcome::kQueueTimeout;
-    outcome.queue_seconds = std::chrono::duration<double>(Clock::now() - p->enqueued).count();
     finish(p, std::move(outcome));
   });
   queue_.push_back(std::move(pending));
@@ -102,6 +105,7 @@ void WorkerPool::dispatch() {
 }
 
 void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pending> pending) {
+  pending->started = Clock::now();
   try {
     worker->outgoing = protocol::encode(pending->request);
   } catch (const std::bad_alloc&) {

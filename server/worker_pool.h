@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,7 @@ struct PoolOutcome {
   // kWorkerDied: the request's payload text, for the fallback answer. The
   // pool holds it anyway, so callers need not keep a copy (or a parsed DOM).
   std::string payload_text;
-  double queue_seconds = 0;
+  double queue_seconds = 0;  // how long it waited for a worker (0 for kQueueFull)
 };
 
 using PoolCallback = std::function<void(PoolOutcome)>;
@@ -69,6 +70,8 @@ class WorkerPool {
     protocol::Request request;
     PoolCallback done;
     std::chrono::steady_clock::time_point enqueued;
+    // When a worker took it; unset while it waits (PoolOutcome::queue_seconds).
+    std::optional<std::chrono::steady_clock::time_point> started;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   struct Worker {

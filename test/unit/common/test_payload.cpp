@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/json_parse.h"
+#include "common/log.h"
 #include "common/payload.h"
 #include "common/python_repr.h"
 
@@ -218,26 +219,54 @@ TEST_CASE("check 6: python_path entries other than python_lib.zip", "[payload]")
   CHECK(result.error.log_line == "Unexpected python_path entries in request: {'./python_lib.zip'}");
 }
 
-TEST_CASE("check 6: many distinct python_path entries are deduplicated in linear time",
-          "[payload]") {
-  // Regression: deduplication used to scan the list of bad entries for every
-  // entry, quadratic in the number of distinct entries (1M of them in an
-  // 8 MiB payload ran for over ten minutes).
-  constexpr int kEntries = 100'000;
-  std::string text = R"({"code":"","globals_dict":{},"python_path":[)";
-  std::string expected_log = "Unexpected python_path entries in request: {";
-  for (int i = 0; i < kEntries; ++i) {
-    const std::string name = "p" + std::to_string(i);
-    text += '"' + name + "\",\"python_lib.zip\"," + '"' + name + "\",";
-    if (i > 0) expected_log += ", ";
-    expected_log += "'" + name + "'";
+TEST_CASE("check 6: at most 1000 python_path entries", "[payload]") {
+  auto payload_with = [](std::size_t entries, const std::string& last = "python_lib.zip") {
+    std::string text = R"({"code":"","globals_dict":{},"python_path":[)";
+    for (std::size_t i = 1; i < entries; ++i) text += R"("python_lib.zip",)";
+    return text + '"' + last + "\"]}";
+  };
+  auto result = check(payload_with(1000), {"python_lib.zip"});
+  REQUIRE(result.payload);
+  CHECK(result.payload->python_path.size() == 1000);
+
+  for (std::size_t entries : {1001u, 1000000u}) {
+    result = check(payload_with(entries), {"python_lib.zip"});
+    REQUIRE_FALSE(result.payload);
+    CHECK(result.error.http_status == 400);
+    CHECK(result.error.message == "At most 1000 entries are allowed in 'python_path'");
+    CHECK(result.error.telemetry_status == "invalid.python_path");
   }
-  text += R"("p0"]})";
-  expected_log += "}";
-  auto result = check(text);
+  // The count is checked before the entries themselves.
+  result = check(payload_with(1001, "foo"));
   REQUIRE_FALSE(result.payload);
-  CHECK(result.error.telemetry_status == "invalid.python_path");
-  CHECK(result.error.log_line == expected_log);
+  CHECK(result.error.message == "At most 1000 entries are allowed in 'python_path'");
+  result = check(payload_with(1000, "foo"));
+  REQUIRE_FALSE(result.payload);
+  CHECK(result.error.message == "Only allowed entry in 'python_path' is 'python_lib.zip'");
+}
+
+TEST_CASE("check 7: many distinct file names are deduplicated in linear time", "[payload]") {
+  // Regression: deduplication used to scan the list of bad names for every
+  // name, quadratic in the number of distinct names (1M python_path entries
+  // in an 8 MiB payload ran for over ten minutes). python_path is bounded
+  // now (check 6); the same deduplication serves the uploaded file names.
+  constexpr int kNames = 100'000;
+  std::vector<std::string> names;
+  std::string expected_set = "{";
+  for (int i = 0; i < kNames; ++i) {
+    const std::string name = "p" + std::to_string(i);
+    names.insert(names.end(), {name, "python_lib.zip", name});
+    if (i > 0) expected_set += ", ";
+    expected_set += "'" + name + "'";
+  }
+  names.push_back("p0");
+  expected_set += "}";
+  auto result = check(R"({"code":"","globals_dict":{}})", names);
+  REQUIRE_FALSE(result.payload);
+  CHECK(result.error.telemetry_status == "invalid.files");
+  // The log line names them capped (common/log.h).
+  CHECK(result.error.log_line ==
+        "Unexpected filenames in request: " + cjs::log::request_text(expected_set));
 }
 
 TEST_CASE("check 7: uploaded files other than python_lib.zip", "[payload]") {
