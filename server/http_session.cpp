@@ -74,7 +74,8 @@ void HttpSession::on_header(beast::error_code ec) {
   // Framing Beast would read otherwise than a proxy in front of us could
   // (RFC 9112 6.3): its body would be parsed as the next request. Closing
   // after the answer leaves nothing to smuggle.
-  if (!request_framing_is_supported(header)) return reply(400, "Malformed HTTP request", true);
+  if (!request_framing_is_supported(header))
+    return reply_error(detail_response(400, "Malformed HTTP request"));
   std::size_t fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
   if (fields > limits_.max_header_fields) {
     return reply_error(detail_response(431, "Request header fields too large"));

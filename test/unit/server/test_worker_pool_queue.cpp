@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/worker_protocol.h"
+#include "os/io.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 // Answers `requests` requests on `fd`, the first one after `first_delay`.
 void fake_worker(int fd, int requests, std::chrono::milliseconds first_delay) {
-  protocol::write_all(fd, protocol::encode(protocol::Hello{0, 1, 0}));
+  cjs::os::write_all(fd, protocol::encode(protocol::Hello{0, 1, 0}));
   for (int i = 0; i < requests; ++i) {
     protocol::FrameKind kind{};
     std::string body;
@@ -36,7 +37,7 @@ void fake_worker(int fd, int requests, std::chrono::milliseconds first_delay) {
     protocol::Response response;
     response.id = request->id;
     response.summary.body = "{}";
-    protocol::write_all(fd, protocol::encode(response));
+    cjs::os::write_all(fd, protocol::encode(response));
   }
 }
 
