@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "os/cgroup_leaf.h"
 #include "os/cgroupfs.h"
+#include "os/fd.h"
 #include "os/path.h"
 #include "os/text.h"
 
@@ -275,10 +276,8 @@ bool kill_listed(const std::string& procs_file) {
     auto pid = parse_int(w);
     if (!pid || *pid <= 0) continue;
     int fd = -1;
-#ifdef SYS_pidfd_open
-    fd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(*pid), 0));
+    fd = os::pidfd_open(static_cast<pid_t>(*pid));
     if (fd < 0 && errno == ESRCH) continue;  // already gone; other errors: plain kill()
-#endif
     targets.emplace_back(static_cast<pid_t>(*pid), fd);
   }
   std::set<std::int64_t> still;

@@ -88,8 +88,6 @@ void kill_everything() {
   }
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-
 // Appends what `fd` has to `stream` (keeping at most `cap` bytes). Returns
 // false at EOF or on error.
 bool drain(int fd, CapturedStream& stream, std::size_t cap) {
@@ -365,7 +363,7 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   go.read_end.reset();
   if (!start_keeper(pid, flags, child_fds, options, go.write_end, result.failure)) return result;
 
-  Fd pidfd(pidfd_open(pid));
+  Fd pidfd(os::pidfd_open(pid));
   set_nonblocking(in.write_end.get());
   set_nonblocking(out.read_end.get());
   set_nonblocking(err.read_end.get());

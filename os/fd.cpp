@@ -1,6 +1,7 @@
 #include "os/fd.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,16 @@ Pipe make_pipe() {
   std::optional<Pipe> pipe = open_pipe();
   if (!pipe) throw std::system_error(errno, std::generic_category(), "pipe2");
   return std::move(*pipe);
+}
+
+int pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 }  // namespace cjs::os

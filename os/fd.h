@@ -1,6 +1,8 @@
 // Owners of file descriptors: an Fd closes what it holds, a Pipe is two Fds.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <utility>
 
@@ -38,5 +40,9 @@ std::optional<Pipe> open_pipe();
 
 // The same, throwing std::system_error("pipe2") on failure.
 Pipe make_pipe();
+
+// A pidfd for `pid` (close-on-exec), or -1 with errno set (ENOSYS where the
+// kernel headers or the kernel lack pidfd_open).
+int pidfd_open(pid_t pid);
 
 }  // namespace cjs::os
