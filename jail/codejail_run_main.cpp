@@ -22,7 +22,7 @@
 #include "common/payload.h"
 #include "jail/executor.h"
 #include "jail/probes.h"
-#include "jail/runner_process.h"
+#include "jail/process_setup.h"
 
 namespace {
 

@@ -32,7 +32,7 @@
 #include "common/worker_protocol.h"
 #include "jail/executor.h"
 #include "jail/probes.h"
-#include "jail/runner_process.h"
+#include "jail/process_setup.h"
 #include "jail/stale_cleanup.h"
 #include "os/io.h"
 

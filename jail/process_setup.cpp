@@ -1,4 +1,4 @@
-#include "jail/runner_process.h"
+#include "jail/process_setup.h"
 
 #include <signal.h>
 #include <sys/resource.h>
