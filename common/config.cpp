@@ -82,13 +82,21 @@ CODEJAIL_SERVICE:
   workers: 4                  # worker processes, 1-256
   max_requests: 1000          # requests before a worker is recycled; 0 = never
   max_requests_jitter: 50     # random extra per worker, so they don't recycle together
-  stdout_cap_bytes: 1048576   # stdout kept per execution, plus the size of its input
+  stdout_cap_bytes: 1048576   # stdout kept per execution, plus the size of its input globals
                               # (so the globals can always come back); at least 1024
   stderr_cap_bytes: 1048576   # stderr kept per execution (at least 1024)
   max_body_bytes: 33554432    # largest request body accepted (at least 1024)
   queue_limit: 64             # requests waiting for a free worker; more get 503
   max_connections: 1024       # open client connections, 1-100000; more wait to be accepted
-  queue_timeout_seconds: 10   # longest wait for a worker, then 503 with Retry-After
+  max_connections_per_ip: 64  # open connections from one client address (1-100000);
+                              # more are closed at once
+  # Request body bytes held by all connections together (at least 1024; give
+  # it at least max_body_bytes). A request whose body does not fit gets 503.
+  max_buffered_body_bytes: 268435456
+  header_timeout_seconds: 5   # a request's header must arrive within this; else closed
+  # Longest wait for a worker, then 503 with Retry-After. 3: below edxapp's
+  # 3.5 s read timeout, so the client still reads the answer.
+  queue_timeout_seconds: 3
   sandbox_root: /tmp          # host directory holding the per-execution sandbox dirs
   tmp_size_bytes: 16777216    # capacity of an execution's writable tmp/ (at least 1024)
   # Memory of one execution's processes together (incl. tmp/), via its cgroup;
@@ -325,6 +333,13 @@ class Parser {
         config.queue_limit = static_cast<int>(Int(value, sub, 0, 100000));
       } else if (key == "max_connections") {
         config.max_connections = static_cast<int>(Int(value, sub, 1, 100000));
+      } else if (key == "max_connections_per_ip") {
+        config.max_connections_per_ip = static_cast<int>(Int(value, sub, 1, 100000));
+      } else if (key == "max_buffered_body_bytes") {
+        config.max_buffered_body_bytes = Size(value, sub);
+      } else if (key == "header_timeout_seconds") {
+        config.header_timeout_seconds = Number(value, sub, 3600);
+        if (config.header_timeout_seconds <= 0) Fail(sub, value, "expected a positive number");
       } else if (key == "queue_timeout_seconds") {
         config.queue_timeout_seconds = Number(value, sub, 3600);
         if (config.queue_timeout_seconds <= 0) Fail(sub, value, "expected a positive number");

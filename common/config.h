@@ -37,18 +37,21 @@ struct Config {
   LimitOverrides limit_overrides;        // CODE_JAIL.limit_overrides
 
   // --- CODEJAIL_SERVICE section (ours) ---
-  std::string bind = "127.0.0.1:8550";        // bind
-  int workers = 4;                            // workers
-  int max_requests = 1000;                    // max_requests (0 = never recycle)
-  int max_requests_jitter = 50;               // max_requests_jitter
-  std::size_t stdout_cap_bytes = 1 << 20;     // stdout_cap_bytes
-  std::size_t stderr_cap_bytes = 1 << 20;     // stderr_cap_bytes
-  std::size_t max_body_bytes = 32u << 20;     // max_body_bytes
-  int queue_limit = 64;                       // queue_limit: requests waiting for a worker
-  int max_connections = 1024;                 // max_connections: open client connections
-  double queue_timeout_seconds = 10;          // queue_timeout_seconds: then 503
-  std::string sandbox_root = "/tmp";          // sandbox_root: host dir for sandbox dirs
-  std::size_t tmp_size_bytes = 16u << 20;     // tmp_size_bytes: cap of a run's tmp/
+  std::string bind = "127.0.0.1:8550";     // bind
+  int workers = 4;                         // workers
+  int max_requests = 1000;                 // max_requests (0 = never recycle)
+  int max_requests_jitter = 50;            // max_requests_jitter
+  std::size_t stdout_cap_bytes = 1 << 20;  // stdout_cap_bytes
+  std::size_t stderr_cap_bytes = 1 << 20;  // stderr_cap_bytes
+  std::size_t max_body_bytes = 32u << 20;  // max_body_bytes
+  int queue_limit = 64;                    // queue_limit: requests waiting for a worker
+  int max_connections = 1024;              // max_connections: open client connections
+  int max_connections_per_ip = 64;         // max_connections_per_ip: of one client address
+  std::size_t max_buffered_body_bytes = 256u << 20;  // max_buffered_body_bytes: all bodies at once
+  double header_timeout_seconds = 5;                 // header_timeout_seconds: whole header
+  double queue_timeout_seconds = 3;                  // queue_timeout_seconds: then 503
+  std::string sandbox_root = "/tmp";                 // sandbox_root: host dir for sandbox dirs
+  std::size_t tmp_size_bytes = 16u << 20;            // tmp_size_bytes: cap of a run's tmp/
   std::int64_t memory_limit_bytes = 1 << 30;  // memory_limit_bytes: cgroup cap per run (0: none)
   std::uint32_t sandbox_uid_base = 61000;     // sandbox_uid_base: run uid/gid = base + slot
   bool require_apparmor = false;              // require_apparmor

@@ -123,7 +123,7 @@ struct Failure {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, std::size_t max_values) : text_(text), values_left_(max_values) {}
 
   ParseResult run();
 
@@ -158,8 +158,15 @@ class Parser {
     return value;
   }
 
+  // One more value or key; fails once the budget is spent.
+  void spend() {
+    if (values_left_ == 0) throw Failure{std::string(kTooManyValues)};
+    --values_left_;
+  }
+
   std::string_view text_;
   std::size_t pos_ = 0;
+  std::size_t values_left_;
 };
 
 ParseResult Parser::run() {
@@ -173,6 +180,7 @@ ParseResult Parser::run() {
     // Here a value starts at pos_ (whitespace skipped). Containers are opened
     // and the loop restarts for their first element; scalars fall through.
     const char open = pos_ < text_.size() ? text_[pos_] : '\0';
+    spend();
     if (open == '[' || open == '{') {
       if (stack.size() >= kMaxNestingDepth) {
         throw Failure{std::string("maximum recursion depth exceeded while decoding a JSON ") +
@@ -239,6 +247,7 @@ ParseResult Parser::run() {
 
 void Parser::parse_key(std::string& key) {
   if (!at('"')) fail_at("Expecting property name enclosed in double quotes", pos_);
+  spend();
   key = parse_string();
   skip_whitespace();
   if (!at(':')) fail_at("Expecting ':' delimiter", pos_);
@@ -430,12 +439,16 @@ std::string Parser::parse_string() {
 
 }  // namespace
 
-ParseResult parse(std::string_view utf8_text) {
+ParseResult parse(std::string_view utf8_text, const ParseBudget& budget) {
   try {
-    return Parser(utf8_text).run();
+    return Parser(utf8_text, budget.max_values).run();
   } catch (Failure& failure) {
     return ParseResult{std::nullopt, ParseError{std::move(failure.message)}};
   }
+}
+
+ParseResult parse(std::string_view utf8_text) {
+  return parse(utf8_text, ParseBudget{std::numeric_limits<std::size_t>::max()});
 }
 
 }  // namespace cjs::json

@@ -33,4 +33,14 @@ inline constexpr std::size_t kMaxNestingDepth = 1000;
 // positions in messages count code points, as Python's do.
 ParseResult parse(std::string_view utf8_text);
 
+// A budget for text from an untrusted writer: every value and every object
+// key costs one, and a tree costs about 50-80 bytes per value whatever the
+// text's size, so `[0,0,...]` is 25x its length in memory. The parse stops
+// with kTooManyValues once the budget is spent.
+struct ParseBudget {
+  std::size_t max_values = 0;
+};
+inline constexpr std::string_view kTooManyValues = "too many values";
+ParseResult parse(std::string_view utf8_text, const ParseBudget& budget);
+
 }  // namespace cjs::json

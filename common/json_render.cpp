@@ -111,14 +111,13 @@ void append_scalar(std::string& out, const Value& value, bool ascii_only) {
   }
 }
 
-std::string render(const Value& root, bool ascii_only) {
+void render_into(std::string& out, const Value& root, bool ascii_only) {
   // Iterative walk: containers on an explicit stack with the index of the next
   // child, so nesting depth never becomes C++ stack depth.
   struct Open {
     const Value* container;
     std::size_t next;
   };
-  std::string out;
   std::vector<Open> stack;
   const Value* current = &root;
   for (;;) {
@@ -157,8 +156,14 @@ std::string render(const Value& root, bool ascii_only) {
         current = &member.second;
       }
     }
-    if (current == nullptr) return out;
+    if (current == nullptr) return;
   }
+}
+
+std::string render(const Value& root, bool ascii_only) {
+  std::string out;
+  render_into(out, root, ascii_only);
+  return out;
 }
 
 }  // namespace
@@ -166,6 +171,8 @@ std::string render(const Value& root, bool ascii_only) {
 std::string render_api(const Value& value) { return render(value, false); }
 
 std::string render_ascii(const Value& value) { return render(value, true); }
+
+void append_ascii(std::string& out, const Value& value) { render_into(out, value, true); }
 
 std::string quote_api(std::string_view wtf8) {
   std::string out;

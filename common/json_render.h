@@ -20,6 +20,8 @@ std::string render_api(const Value& value);
 // pairs). Used for data we feed to the sandboxed interpreter, so that it
 // decodes identically whatever the sandbox's locale.
 std::string render_ascii(const Value& value);
+// render_ascii appended to `out`, without a temporary copy of a large value.
+void append_ascii(std::string& out, const Value& value);
 
 // A JSON string literal (with quotes) in the API spelling; used for messages.
 std::string quote_api(std::string_view wtf8);

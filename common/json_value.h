@@ -74,6 +74,9 @@ struct Value {
 // Member lookup in an object; nullptr when absent.
 const Value* find_member(const Object& object, std::string_view key);
 
+// The values and object keys in `value`, counted as ParseBudget counts them.
+std::size_t count_values(const Value& value);
+
 // Python's dict.__setitem__: replace the value in place when the key exists
 // (keeping its position), append otherwise.
 void set_member(Object& object, std::string key, Value value);

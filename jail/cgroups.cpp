@@ -6,11 +6,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <string_view>
@@ -153,7 +156,7 @@ void remove_created(std::vector<std::string>& created) {
 }
 
 // Prepares the v2 parent; returns it, or sets `reason`.
-std::optional<std::string> setup_v2(const std::string& root, const std::string& group,
+std::optional<std::string> setup_v2(const std::string& root, const std::string& group, bool& cpu,
                                     std::string& reason) {
   if (group == kServiceLeaf) {
     reason = "group name '" + group + "' collides with the service leaf";
@@ -193,14 +196,25 @@ std::optional<std::string> setup_v2(const std::string& root, const std::string& 
     reason = "memory/pids not delegated to " + base + " (it has: " + word_list(controllers) + ")";
     return std::nullopt;
   }
-  if (!write_control_file(path_join(base, "cgroup.subtree_control"), "+memory +pids", error)) {
+  // cpu is optional, for equal weights per run (enabling it fails while a
+  // realtime task is in the subtree, for one): without it, memory and pids
+  // still stand, and the CPU accounting (cpu.stat usage_usec) exists in
+  // every v2 group regardless.
+  cpu = has_word(controllers, "cpu");
+  auto enable = [&](const std::string& dir) {
+    const std::string file = path_join(dir, "cgroup.subtree_control");
+    std::string ignored;
+    if (cpu && write_control_file(file, "+memory +pids +cpu", ignored)) return true;
+    cpu = false;
+    return write_control_file(file, "+memory +pids", error);
+  };
+  if (!enable(base)) {
     reason = error;
     return std::nullopt;
   }
   std::string parent = path_join(base, group);
   created.clear();  // the leaf now holds us; never remove it
-  if (!ensure_dir(parent, created, error) ||
-      !write_control_file(path_join(parent, "cgroup.subtree_control"), "+memory +pids", error)) {
+  if (!ensure_dir(parent, created, error) || !enable(parent)) {
     remove_created(created);
     reason = error;
     return std::nullopt;
@@ -263,10 +277,11 @@ std::optional<std::vector<V1Parent>> setup_v1(const std::string& root, const std
   return parents;
 }
 
-// SIGKILLs what `procs_file` lists; false when it lists nothing (or is gone).
-// A pid is signalled through a pidfd opened before checking that the pid is
-// still listed, so a recycled pid outside the group is never hit.
-bool kill_listed(const std::string& procs_file) {
+// Sends `signal` (SIGKILL unless said otherwise) to what `procs_file` lists
+// but `except`; false when it lists nothing (or is gone). A pid is signalled
+// through a pidfd opened before checking that the pid is still listed, so a
+// recycled pid outside the group is never hit.
+bool kill_listed(const std::string& procs_file, int signal = SIGKILL, pid_t except = 0) {
   auto first = read_control_file(procs_file);
   if (!first) return false;
   auto words = split_words(*first);
@@ -274,7 +289,7 @@ bool kill_listed(const std::string& procs_file) {
   std::vector<std::pair<pid_t, int>> targets;
   for (auto w : words) {
     auto pid = parse_int(w);
-    if (!pid || *pid <= 0) continue;
+    if (!pid || *pid <= 0 || *pid == except) continue;
     int fd = -1;
     fd = os::pidfd_open(static_cast<pid_t>(*pid));
     if (fd < 0 && errno == ESRCH) continue;  // already gone; other errors: plain kill()
@@ -290,12 +305,12 @@ bool kill_listed(const std::string& procs_file) {
     if (still.count(pid) != 0) {
 #ifdef SYS_pidfd_send_signal
       if (fd >= 0) {
-        (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+        (void)syscall(SYS_pidfd_send_signal, fd, signal, nullptr, 0);
       } else {
-        (void)kill(pid, SIGKILL);  // no pidfd (old kernel, fd shortage)
+        (void)kill(pid, signal);  // no pidfd (old kernel, fd shortage)
       }
 #else
-      (void)kill(pid, SIGKILL);
+      (void)kill(pid, signal);
 #endif
     }
     if (fd >= 0) close(fd);
@@ -307,7 +322,19 @@ struct RunDir {
   std::string path;
   bool memory = false;
   bool pids = false;
+  bool cpu = false;      // the cpu controller (weight, quota)
+  bool cpuacct = false;  // v1 CPU accounting
 };
+
+// Whether a comma-separated controller list ("memory,pids") names `name`.
+bool lists(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    if (list.substr(0, comma) == name) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return false;
+}
 
 class RunCgroupImpl final : public RunCgroup {
  public:
@@ -319,12 +346,15 @@ class RunCgroupImpl final : public RunCgroup {
   // Creates the group dir; it is removed again by the destructor.
   bool add_dir(const RunDir& dir, std::string& error);
   bool apply_limits(const CgroupLimits& limits, std::string& error);
+  bool apply_cpu_limits(const std::string& dir, double cores, std::string& error);
 
   bool attach(pid_t pid, std::string& error) override;
   std::vector<std::string> self_attach_files() const override;
   void kill_all() override;
   std::optional<std::int64_t> memory_peak_bytes() const override;
   bool hit_memory_limit() const override;
+  std::optional<std::int64_t> cpu_usage_usec() const override;
+  void signal_all(int signal, pid_t except) override;
 
  private:
   const RunDir* memory_dir() const {
@@ -367,6 +397,25 @@ bool RunCgroupImpl::add_dir(const RunDir& dir, std::string& error) {
   return true;
 }
 
+// The same weight for every run (the kernel's default, written so that a
+// changed parent default cannot skew it), and the optional quota.
+bool RunCgroupImpl::apply_cpu_limits(const std::string& dir, double cores, std::string& error) {
+  constexpr long kPeriodUsec = 100000;
+  const long quota = static_cast<long>(cores * kPeriodUsec);
+  if (mode_ == CgroupManager::Mode::kV2) {
+    return write_control_file(path_join(dir, "cpu.weight"), "100", error) &&
+           (cores <= 0 ||
+            write_control_file(
+                path_join(dir, "cpu.max"),
+                std::to_string(std::max(quota, 1000L)) + " " + std::to_string(kPeriodUsec), error));
+  }
+  return write_control_file(path_join(dir, "cpu.shares"), "1024", error) &&
+         (cores <= 0 || (write_control_file(path_join(dir, "cpu.cfs_period_us"),
+                                            std::to_string(kPeriodUsec), error) &&
+                         write_control_file(path_join(dir, "cpu.cfs_quota_us"),
+                                            std::to_string(std::max(quota, 1000L)), error)));
+}
+
 bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error) {
   for (const auto& d : dirs_) {
     auto file = [&d](const char* name) { return path_join(d.path, name); };
@@ -399,6 +448,7 @@ bool RunCgroupImpl::apply_limits(const CgroupLimits& limits, std::string& error)
         !write_control_file(file("pids.max"), std::to_string(limits.pids_max), error)) {
       return false;
     }
+    if (d.cpu && !apply_cpu_limits(d.path, limits.cpu_max_cores, error)) return false;
   }
   return true;
 }
@@ -464,6 +514,25 @@ bool RunCgroupImpl::hit_memory_limit() const {
   return positive(read_key(path_join(d->path, "memory.oom_control"), "oom_kill"));
 }
 
+std::optional<std::int64_t> RunCgroupImpl::cpu_usage_usec() const {
+  for (const auto& d : dirs_) {
+    if (mode_ == CgroupManager::Mode::kV2)
+      return read_key(path_join(d.path, "cpu.stat"), "usage_usec");
+    if (d.cpuacct) {
+      auto nanoseconds = read_int(path_join(d.path, "cpuacct.usage"));
+      if (!nanoseconds) return std::nullopt;
+      return *nanoseconds / 1000;
+    }
+  }
+  return std::nullopt;
+}
+
+void RunCgroupImpl::signal_all(int signal, pid_t except) {
+  // Every hierarchy holds the same processes: one list is enough.
+  if (!dirs_.empty())
+    (void)kill_listed(path_join(dirs_.front().path, "cgroup.procs"), signal, except);
+}
+
 }  // namespace
 
 void CgroupManager::require_writable_parents() {
@@ -500,11 +569,14 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
     } else {
       // The controllers live here, so v1 cannot have them: no fallback.
       std::string reason;
-      if (auto parent = setup_v2(cgroup_root, group_name, reason)) {
+      bool cpu = false;
+      if (auto parent = setup_v2(cgroup_root, group_name, cpu, reason)) {
         m.mode_ = Mode::kV2;
         m.parents_ = {*parent};
-        m.controllers_ = {"memory,pids"};
+        m.controllers_ = {cpu ? "memory,pids,cpu" : "memory,pids"};
         m.require_writable_parents();
+        m.cpu_accounted_ = m.available();
+        m.cpu_reason_ = cpu ? "v2 cpu" : "v2 cpu.stat only (cpu not delegated: no weights)";
       } else {
         m.reason_ = "cgroup v2: " + reason;
       }
@@ -522,11 +594,81 @@ CgroupManager CgroupManager::detect(const std::string& group_name, const std::st
       m.controllers_.push_back(p.memory && p.pids ? "memory,pids" : p.memory ? "memory" : "pids");
     }
     m.require_writable_parents();
+    if (m.available()) m.add_v1_cpu(cgroup_root, group_name);
     return m;
   }
   m.reason_ = "no cgroup v2 memory/pids controllers (" + v2_reason +
               ") and no v1 memory+pids hierarchies (" + v1_reason + ")";
   return m;
+}
+
+void CgroupManager::add_v1_cpu(const std::string& root, const std::string& group) {
+  // Optional: without them the memory/pids layer still stands, and CPU is
+  // bounded per process by RLIMIT_CPU (docs/security.md 3.9).
+  std::vector<std::string> found;
+  std::vector<std::string> problems;
+  for (const char* name : {"cpu", "cpuacct"}) {
+    // Co-mounted as "cpu,cpuacct", both names are links to one hierarchy:
+    // resolved, they give one parent (and one run dir).
+    char resolved[PATH_MAX];
+    if (realpath(path_join(root, name).c_str(), resolved) == nullptr) {
+      problems.push_back(path_join(root, name) + ": " + errno_text(errno));
+      continue;
+    }
+    const std::string hier = resolved;
+    const std::string needed = std::string(name) == "cpu" ? "cpu.shares" : "cpuacct.usage";
+    if (fs_magic(hier) != kCgroupSuperMagic) {
+      problems.push_back(hier + " is not a cgroup v1 hierarchy");
+      continue;
+    }
+    std::string base = hier;
+    if (auto own = own_cgroup_path(name); own && is_dir(path_join(hier, *own))) {
+      base = path_join(hier, *own);
+    }
+    const std::string parent = path_join(base, group);
+    std::vector<std::string> created;
+    std::string error;
+    if (!ensure_dir(parent, created, error)) {
+      problems.push_back(error);
+      continue;
+    }
+    if (!exists(path_join(parent, needed))) {
+      problems.push_back(parent + " has no " + needed);
+      remove_created(created);
+      continue;
+    }
+    std::string probe = path_join(parent, "probe-" + std::to_string(getpid()));
+    if (mkdir(probe.c_str(), 0755) != 0) {
+      problems.push_back("cannot create cgroups under " + parent + ": " + errno_text(errno));
+      remove_created(created);
+      continue;
+    }
+    rmdir(probe.c_str());
+    found.push_back(name);
+    // Co-mounted hierarchies ("cpu,cpuacct", or with memory) share one dir.
+    auto same = std::find(parents_.begin(), parents_.end(), parent);
+    if (same != parents_.end()) {
+      controllers_[static_cast<std::size_t>(same - parents_.begin())] += "," + std::string(name);
+    } else {
+      parents_.push_back(parent);
+      controllers_.push_back(name);
+    }
+  }
+  const bool accounted = std::find(found.begin(), found.end(), "cpuacct") != found.end();
+  cpu_accounted_ = accounted;
+  if (!problems.empty()) {
+    std::string text;
+    for (const auto& problem : problems) text += (text.empty() ? "" : "; ") + problem;
+    cpu_reason_ = text;
+  } else {
+    cpu_reason_ = "v1 cpu, cpuacct";
+  }
+  if (!accounted) cpu_reason_ = "no v1 cpuacct (" + cpu_reason_ + ")";
+}
+
+std::string CgroupManager::cpu_description() const {
+  if (!cpu_accounted_) return "not available: " + (available() ? cpu_reason_ : reason_);
+  return cpu_reason_;
 }
 
 std::string CgroupManager::description() const {
@@ -555,8 +697,8 @@ std::unique_ptr<RunCgroup> CgroupManager::create_run(const std::string& run_name
   auto run = std::make_unique<RunCgroupImpl>(mode_);
   for (size_t i = 0; i < parents_.size(); ++i) {
     const std::string& ctl = controllers_[i];
-    RunDir dir{path_join(parents_[i], run_name), ctl.find("memory") != std::string::npos,
-               ctl.find("pids") != std::string::npos};
+    RunDir dir{path_join(parents_[i], run_name), lists(ctl, "memory"), lists(ctl, "pids"),
+               lists(ctl, "cpu"), lists(ctl, "cpuacct")};
     // On failure the destructor removes what was created so far.
     if (!run->add_dir(dir, error)) return nullptr;
   }

@@ -1,5 +1,6 @@
 // cgroup layer: one cgroup per execution, where the host offers one, with a
-// memory cap (no swap), a pids cap, and a kill of everything in it at the
+// memory cap (no swap), a pids cap, an equal CPU weight and CPU accounting
+// (where the cpu controllers exist), and a kill of everything in it at the
 // end. cgroup v2 (a delegated subtree) and v1 (memory + pids hierarchies, as
 // on hosts without a unified memory controller) are supported; otherwise the
 // layer reports itself unavailable and the pid namespace does the killing.
@@ -18,6 +19,10 @@ namespace cjs::jail {
 struct CgroupLimits {
   std::int64_t memory_bytes = 0;  // 0: no memory cap
   std::int64_t pids_max = 0;      // 0: no pids cap
+  // CPU bandwidth quota in cores (cpu.max, cfs_quota_us); 0: none. Every run
+  // gets the same weight (cpu.weight 100, cpu.shares 1024) either way, so
+  // concurrent runs share the CPU by run, not by process.
+  double cpu_max_cores = 0;
 };
 
 // One execution's cgroup(s). Destruction kills what is left and removes them.
@@ -38,6 +43,13 @@ class RunCgroup {
   virtual std::optional<std::int64_t> memory_peak_bytes() const = 0;
   // Whether the memory cap made the kernel OOM-kill something in the run.
   virtual bool hit_memory_limit() const = 0;
+  // CPU time used so far by all the run's processes together, dead ones
+  // included (v2 cpu.stat usage_usec, v1 cpuacct.usage); nothing when the
+  // host does not account it (CgroupManager::cpu_accounted()).
+  virtual std::optional<std::int64_t> cpu_usage_usec() const = 0;
+  // Sends `signal` to every process inside but `except` (through pidfds,
+  // like kill_all).
+  virtual void signal_all(int signal, pid_t except) = 0;
 };
 
 class CgroupManager {
@@ -51,6 +63,11 @@ class CgroupManager {
   bool available() const { return mode_ != Mode::kNone; }
   // "v2 (memory, pids)", "v1 (memory, pids)", or "not available: <reason>".
   std::string description() const;
+  // Whether run groups also have the cpu controller (equal weights) and CPU
+  // accounting, so a run's CPU can be bounded across all its processes.
+  bool cpu_accounted() const { return cpu_accounted_; }
+  // "v1 cpu, cpuacct", "v2 cpu", or "not available: <reason>".
+  std::string cpu_description() const;
 
   // A fresh cgroup for one run named `run_name` (unique per execution).
   // nullptr when unavailable or on error (then `error` says why).
@@ -65,10 +82,14 @@ class CgroupManager {
  private:
   void require_writable_parents();
 
+  void add_v1_cpu(const std::string& root, const std::string& group);
+
   Mode mode_ = Mode::kNone;
-  std::string reason_;                // why unavailable
-  std::vector<std::string> parents_;  // v1: one per controller hierarchy; v2: one
-  std::vector<std::string> controllers_;
+  std::string reason_;  // why unavailable
+  bool cpu_accounted_ = false;
+  std::string cpu_reason_;                // why no CPU accounting, or what provides it
+  std::vector<std::string> parents_;      // v1: one per controller hierarchy; v2: one
+  std::vector<std::string> controllers_;  // per parent: "memory,pids", "cpu", "cpuacct", ...
 };
 
 }  // namespace cjs::jail

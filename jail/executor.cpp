@@ -12,6 +12,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/json_parse.h"
 #include "common/json_render.h"
 #include "common/log.h"
 #include "jail/apparmor.h"
@@ -142,10 +143,46 @@ std::optional<std::string> entry_without_upload(const ExecPayload& payload,
 }
 
 // The wrapper reads [code, globals]; ASCII JSON decodes the same under any
-// locale the sandbox might have.
-std::string sandbox_stdin(const ExecPayload& payload) {
-  return "[" + json::render_ascii(json::Value(payload.code)) + "," +
-         json::render_ascii(payload.globals) + "]";
+// locale the sandbox might have. Built in place: the input may be large.
+// `globals_bytes` is set to the size of the globals' part.
+std::string sandbox_stdin(const ExecPayload& payload, std::size_t& globals_bytes) {
+  std::string text = "[";
+  json::append_ascii(text, json::Value(payload.code));
+  text += ',';
+  const std::size_t globals_start = text.size();
+  json::append_ascii(text, payload.globals);
+  globals_bytes = text.size() - globals_start;
+  text += ']';
+  return text;
+}
+
+// What the sandbox needs to send back the input globals unchanged: their
+// size as the wrapper's json.dump spells them (ASCII, with ", " and ": "
+// separators), and their values and keys as json::ParseBudget counts them.
+struct GlobalsShape {
+  std::size_t dumped_bytes = 0;
+  std::size_t values = 0;
+};
+
+// `compact_bytes`: the globals' size in the compact ASCII spelling.
+GlobalsShape shape_of(const json::Value& globals, std::size_t compact_bytes) {
+  GlobalsShape shape;
+  shape.dumped_bytes = compact_bytes;
+  std::vector<const json::Value*> pending{&globals};
+  while (!pending.empty()) {
+    const json::Value* current = pending.back();
+    pending.pop_back();
+    ++shape.values;
+    if (current->is_array() && !current->as_array().empty()) {
+      shape.dumped_bytes += current->as_array().size() - 1;  // ", "
+      for (const json::Value& item : current->as_array()) pending.push_back(&item);
+    } else if (current->is_object() && !current->as_object().empty()) {
+      shape.values += current->as_object().size();
+      shape.dumped_bytes += 2 * current->as_object().size() - 1;  // ": " and ", "
+      for (const json::Member& member : current->as_object()) pending.push_back(&member.second);
+    }
+  }
+  return shape;
 }
 
 // What the run measured, whatever its outcome.
@@ -162,7 +199,8 @@ void record_measurements(const RunResult& run, ExecutionSummary& summary) {
 // The body of a run whose interpreter ran: an emsg from its status and
 // output, or the globals it sent back.
 void answer_from_output(const ExecPayload& payload, const RunResult& run,
-                        std::size_t stdout_cap_bytes, ExecutionSummary& summary) {
+                        std::size_t stdout_cap_bytes, std::size_t max_values,
+                        ExecutionSummary& summary) {
   summary.telemetry_status = kExecutedError;
   if (run.status != 0) {
     // The input-size allowance of the stdout cap is for returning globals;
@@ -174,7 +212,9 @@ void answer_from_output(const ExecPayload& payload, const RunResult& run,
     return;
   }
   std::optional<json::Object> globals;
-  if (!run.stdout_stream.truncated()) globals = parse_sandbox_globals(run.stdout_stream.data);
+  if (!run.stdout_stream.truncated()) {
+    globals = parse_sandbox_globals(run.stdout_stream.data, max_values);
+  }
   if (!globals) {
     summary.body = error_response(payload.globals, kCorruptedStdoutEmsg);
     return;
@@ -358,6 +398,12 @@ std::vector<LayerState> Executor::layer_states() const {
                     : memory_bounded ? "VMEM " + std::to_string(config_.limits.vmem_bytes) +
                                            " bytes (address space only; no cgroup)"
                                      : "NONE: no cgroup and VMEM is 0"});
+  states.push_back({"cpu bound", cgroups_.cpu_accounted(),
+                    cgroups_.cpu_accounted()
+                        ? "CPU across all of a run's processes, equal share per run (" +
+                              cgroups_.cpu_description() + ")"
+                        : "RLIMIT_CPU per process only (cgroup CPU accounting " +
+                              cgroups_.cpu_description() + ")"});
   states.push_back({"apparmor", !apparmor_profile_.empty(),
                     apparmor_profile_.empty() ? "not available: " + apparmor_reason_
                                               : "profile " + apparmor_profile_});
@@ -403,17 +449,31 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
     if (!cgroup) throw std::runtime_error("cannot create the run's cgroup: " + error);
   }
 
-  const std::string stdin_data = sandbox_stdin(payload);
+  std::size_t globals_bytes = 0;
+  const std::string stdin_data = sandbox_stdin(payload, globals_bytes);
+  const GlobalsShape output_allowance = shape_of(payload.globals, globals_bytes);
   RunOptions options;
   // REALTIME 0 means "no limit" to the reference; a worker must still
   // come back eventually, so a ceiling applies (docs/security.md).
   options.realtime_seconds =
       limits.realtime_seconds > 0 ? limits.realtime_seconds : kRealtimeCeilingSeconds;
-  // The sandbox may always send back what it was given, plus the cap.
-  options.stdout_cap = config_.stdout_cap_bytes + stdin_data.size();
+  // The sandbox may always send back the globals it was given, plus the cap
+  // (the code's size buys nothing: it does not come back).
+  options.stdout_cap = config_.stdout_cap_bytes + output_allowance.dumped_bytes;
   options.stderr_cap = config_.stderr_cap_bytes;
   options.cgroup = cgroup.get();
+  // CPU bounds the run's processes together where the cgroup accounts CPU;
+  // RLIMIT_CPU still bounds each one (and alone, without cgroups).
+  options.cpu_seconds = static_cast<double>(limits.cpu_seconds);
   SandboxRun sandboxed;
+  // The output is json.dump of the resulting globals: the input's values
+  // plus what fits in the cap, where json.dump spends at least three bytes
+  // on a new value ("0, "; only an opening bracket, "[", takes less, and
+  // nesting is at most kMaxNestingDepth). So parsing it costs the worker at
+  // most what the input's parse did plus a fixed amount, however the code
+  // spends its output bytes.
+  sandboxed.max_output_values =
+      output_allowance.values + config_.stdout_cap_bytes / 3 + json::kMaxNestingDepth;
   sandboxed.run = run_sandboxed(plan, stdin_data, options);
   if (cgroup) sandboxed.hit_memory_limit = cgroup->hit_memory_limit();
 
@@ -458,7 +518,7 @@ ExecutionSummary Executor::execute(const ExecPayload& payload,
   summary.hit_memory_limit = sandboxed.hit_memory_limit;
   summary.sandbox_status = run.status;
   record_measurements(run, summary);
-  answer_from_output(payload, run, config_.stdout_cap_bytes, summary);
+  answer_from_output(payload, run, config_.stdout_cap_bytes, sandboxed.max_output_values, summary);
   return summary;
 }
 

@@ -70,6 +70,7 @@ class Executor {
   struct SandboxRun {
     RunResult run;
     bool hit_memory_limit = false;
+    std::size_t max_output_values = 0;  // the parse budget of its stdout
   };
 
   // Sandbox dir, cgroup, plan, and the run itself; throws when the machinery

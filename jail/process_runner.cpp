@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -194,7 +195,58 @@ struct RunStreams {
 struct KeeperEnd {
   bool exited = false;
   bool timed_out = false;
-  int status = 0;  // waitpid's, when it exited by itself
+  bool cpu_killed = false;  // the run's CPU time reached the hard limit
+  int status = 0;           // waitpid's, when it exited by itself
+};
+
+// RLIMIT_CPU's two steps for the run's cgroup as a whole: SIGXCPU to every
+// process at the soft limit, SIGKILL of the run at the hard one (one second
+// more), as the kernel does for one process. Checked by polling the
+// cgroup's CPU time, sooner as the limit nears.
+class CpuWatch {
+ public:
+  CpuWatch(const RunOptions& options, pid_t keeper)
+      : cgroup_(options.cgroup), keeper_(keeper), soft_usec_(options.cpu_seconds * 1e6) {
+    if (cgroup_ == nullptr || options.cpu_seconds <= 0 || !cgroup_->cpu_usage_usec()) {
+      cgroup_ = nullptr;  // nothing to watch: RLIMIT_CPU per process only
+    }
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cpus_ = cpus > 0 ? static_cast<double>(cpus) : 1.0;
+    next_check_ = Clock::now();
+  }
+
+  bool active() const { return cgroup_ != nullptr; }
+
+  // Milliseconds until the next check (for poll), or -1 when inactive.
+  int timeout_ms() const {
+    if (!active()) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check_ - Clock::now());
+    return static_cast<int>(std::max<long>(0, left.count() + 1));
+  }
+
+  // True when the run must be killed now (the hard limit).
+  bool check() {
+    if (!active() || Clock::now() < next_check_) return false;
+    const double used = static_cast<double>(cgroup_->cpu_usage_usec().value_or(0));
+    if (used >= soft_usec_ + 1e6) return true;
+    if (used >= soft_usec_ && !signalled_) {
+      signalled_ = true;
+      cgroup_->signal_all(SIGXCPU, keeper_);  // never the keeper: it reports the status
+    }
+    // All CPUs busy for the run reach the next threshold no sooner than this.
+    const double next = used < soft_usec_ ? soft_usec_ : soft_usec_ + 1e6;
+    const double wait_usec = std::clamp((next - used) / cpus_, 5e3, 200e3);
+    next_check_ = Clock::now() + std::chrono::microseconds(static_cast<long>(wait_usec));
+    return false;
+  }
+
+ private:
+  RunCgroup* cgroup_;
+  pid_t keeper_;
+  double soft_usec_;
+  double cpus_ = 1;
+  bool signalled_ = false;
+  Clock::time_point next_check_;
 };
 
 std::vector<pollfd> poll_set(const RunStreams& s, const KeeperEnd& keeper, const Fd& pidfd) {
@@ -215,6 +267,21 @@ int poll_timeout_ms(const std::optional<Clock::time_point>& deadline, const Keep
   }
   if (!have_pidfd && !keeper.exited) return 10;  // no pidfd: poll waitpid
   return -1;
+}
+
+// The sooner of two poll timeouts (-1: none).
+int sooner(int a, int b) {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return std::min(a, b);
+}
+
+// Ends the run from outside: the keeper's death ends its pid namespace.
+void kill_keeper(pid_t pid, KeeperEnd& keeper) {
+  kill(pid, SIGKILL);
+  kill_everything();
+  waitpid(pid, nullptr, 0);
+  keeper.exited = true;
 }
 
 void feed_stdin(short revents, RunStreams& s) {
@@ -251,9 +318,11 @@ KeeperEnd watch_run(pid_t pid, const Fd& pidfd, RunStreams& s,
                     const std::optional<Clock::time_point>& deadline, const RunOptions& options,
                     RunResult& result) {
   KeeperEnd keeper;
+  CpuWatch cpu(options, pid);
   while (!keeper.exited || s.stdout_r || s.stderr_r) {
     std::vector<pollfd> fds = poll_set(s, keeper, pidfd);
-    const int timeout_ms = poll_timeout_ms(deadline, keeper, static_cast<bool>(pidfd));
+    const int timeout_ms = sooner(poll_timeout_ms(deadline, keeper, static_cast<bool>(pidfd)),
+                                  keeper.exited ? -1 : cpu.timeout_ms());
     int ready_count = poll(fds.data(), fds.size(), timeout_ms);
     if (ready_count < 0 && errno != EINTR) break;
     serve_streams(fds, s, options, result);
@@ -266,10 +335,11 @@ KeeperEnd watch_run(pid_t pid, const Fd& pidfd, RunStreams& s,
     }
     if (!keeper.exited && deadline && !keeper.timed_out && Clock::now() >= *deadline) {
       keeper.timed_out = true;
-      kill(pid, SIGKILL);  // the whole pid namespace dies with its init
-      kill_everything();
-      waitpid(pid, nullptr, 0);
-      keeper.exited = true;
+      kill_keeper(pid, keeper);  // the whole pid namespace dies with its init
+    }
+    if (!keeper.exited && cpu.check()) {
+      keeper.cpu_killed = true;
+      kill_keeper(pid, keeper);
     }
   }
   return keeper;
@@ -309,6 +379,12 @@ Reports read_reports(int fd, RunResult& result) {
 void set_outcome(const Reports& reports, const KeeperEnd& keeper, RunResult& result) {
   if (keeper.timed_out) {
     result.outcome = RunResult::Outcome::kTimedOut;
+    result.status = -SIGKILL;
+    return;
+  }
+  if (keeper.cpu_killed && !reports.have_exit) {
+    // The hard CPU limit, as the kernel's for one process: SIGKILL, -9.
+    result.outcome = RunResult::Outcome::kCompleted;
     result.status = -SIGKILL;
     return;
   }

@@ -41,6 +41,12 @@ struct RunOptions {
   std::size_t stdout_cap = 1 << 20;
   std::size_t stderr_cap = 1 << 20;
   RunCgroup* cgroup = nullptr;  // the keeper joins it before anything runs
+  // The run's CPU limit in seconds for all its processes together, as
+  // RLIMIT_CPU is for one (0: none): at `cpu_seconds` of the cgroup's CPU
+  // time every process of the run gets SIGXCPU, at one second more the run
+  // is killed. Needs a cgroup that accounts CPU; without one each process is
+  // bounded by its own RLIMIT_CPU only.
+  double cpu_seconds = 0;
 };
 
 // Clones the keeper into the plan's namespaces (child_setup), and supervises

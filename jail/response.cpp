@@ -1,7 +1,7 @@
 #include "jail/response.h"
 
 #include <unordered_map>
-#include <vector>
+#include <unordered_set>
 
 #include "common/json_parse.h"
 #include "common/json_render.h"
@@ -22,26 +22,38 @@ std::string error_response(const json::Value& input_globals, std::string_view em
 
 std::string success_response(const json::Value& input_globals,
                              const json::Object& sandbox_globals) {
-  // dict.update(): an index keeps this linear for globals with many keys.
-  json::Object merged = input_globals.as_object();
-  std::unordered_map<std::string_view, std::size_t> position;
-  position.reserve(merged.size());
-  for (std::size_t i = 0; i < merged.size(); ++i) position.emplace(merged[i].first, i);
-  std::vector<const json::Member*> added;
-  for (const auto& member : sandbox_globals) {
-    auto it = position.find(member.first);
-    if (it != position.end()) {
-      merged[it->second].second = member.second;
-    } else {
-      added.push_back(&member);  // appended after the loop: `position` views `merged`
-    }
+  // dict.update(), rendered member by member rather than merged into a copy
+  // of the input tree (which can be as large as the request); an index keeps
+  // this linear for globals with many keys.
+  const json::Object& input = input_globals.as_object();
+  std::unordered_map<std::string_view, const json::Value*> replaced;
+  replaced.reserve(sandbox_globals.size());
+  for (const auto& member : sandbox_globals) replaced.emplace(member.first, &member.second);
+  std::string body = "{\"globals_dict\":{";
+  bool first = true;
+  auto append = [&](const std::string& key, const json::Value& value) {
+    if (!first) body += ',';
+    first = false;
+    body += json::quote_api(key);
+    body += ':';
+    body += json::render_api(value);
+  };
+  std::unordered_set<std::string_view> in_input;
+  in_input.reserve(input.size());
+  for (const auto& [key, value] : input) {
+    in_input.insert(key);
+    auto it = replaced.find(key);
+    append(key, it != replaced.end() ? *it->second : value);
   }
-  for (const json::Member* member : added) merged.push_back(*member);
-  return "{\"globals_dict\":" + json::render_api(json::Value(std::move(merged))) + "}";
+  for (const auto& [key, value] : sandbox_globals) {
+    if (!in_input.contains(key)) append(key, value);
+  }
+  return body + "}}";
 }
 
-std::optional<json::Object> parse_sandbox_globals(std::string_view stdout_data) {
-  json::ParseResult parsed = json::parse(stdout_data);
+std::optional<json::Object> parse_sandbox_globals(std::string_view stdout_data,
+                                                  std::size_t max_values) {
+  json::ParseResult parsed = json::parse(stdout_data, json::ParseBudget{max_values});
   if (!parsed || !parsed.value->is_object()) return std::nullopt;
   return std::move(parsed.value->as_object());
 }

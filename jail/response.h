@@ -27,7 +27,9 @@ std::string error_response(const json::Value& input_globals, std::string_view em
 std::string success_response(const json::Value& input_globals, const json::Object& sandbox_globals);
 
 // What an execution's stdout means when the interpreter exited 0: the
-// sandbox's globals, or nothing when it is not a JSON object ("corrupted").
-std::optional<json::Object> parse_sandbox_globals(std::string_view stdout_data);
+// sandbox's globals, or nothing when it is not a JSON object ("corrupted")
+// or holds more than `max_values` values and keys (json::ParseBudget).
+std::optional<json::Object> parse_sandbox_globals(std::string_view stdout_data,
+                                                  std::size_t max_values);
 
 }  // namespace cjs::jail

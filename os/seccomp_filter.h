@@ -26,6 +26,10 @@ class SeccompFilter {
   int add(std::uint32_t action, int nr, scmp_arg_cmp cmp) {
     return seccomp_rule_add(ctx_, action, nr, 1, cmp);
   }
+  // Both comparisons must hold.
+  int add(std::uint32_t action, int nr, scmp_arg_cmp first, scmp_arg_cmp second) {
+    return seccomp_rule_add(ctx_, action, nr, 2, first, second);
+  }
   // Loads the filter into the calling thread (no_new_privs must be set).
   int load() { return seccomp_load(ctx_); }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "os/fd_placement.h"
+#include "os/parent_death.h"
 
 namespace cjs::os {
 namespace {
@@ -49,8 +50,10 @@ pid_t spawn_with_fds(const SpawnRequest& request, std::string& error) {
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
+    if (request.die_with_parent && !die_with_parent(parent)) _exit(127);
     // A parent may block signals it reads from a signalfd; exec keeps the
     // mask, and the child needs none blocked.
     sigset_t none;

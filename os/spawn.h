@@ -25,6 +25,7 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] included
   char* const* envp = nullptr;    // the child's environment (null-terminated)
   std::vector<FdPlacement> fds;   // at most kMaxSpawnFds, distinct targets
+  bool die_with_parent = false;   // SIGKILL when the caller dies (os/parent_death.h)
 };
 
 // The child's pid, or -1 with `error` set. The caller keeps (and closes)

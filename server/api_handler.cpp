@@ -52,7 +52,7 @@ std::string machinery_failure_body(std::string_view payload_text) {
 // One line per code-exec request (never the code itself).
 void log_request(const ExecLogInfo& info, int status, const std::string& exec_status,
                  double seconds, std::size_t bytes_out, const protocol::Response* response,
-                 double queue_seconds) {
+                 std::optional<double> queue_seconds) {
   log::Fields fields{{"request_id", info.request_id},
                      {"status", log::number(static_cast<long long>(status))},
                      {"codejail.exec.status", exec_status},
@@ -67,8 +67,9 @@ void log_request(const ExecLogInfo& info, int status, const std::string& exec_st
     fields.emplace_back("python_path_len",
                         log::number(static_cast<long long>(info.python_path_len)));
   }
+  // Every request that reached the queue, however it left it.
+  if (queue_seconds) fields.emplace_back("queue_ms", log::number(*queue_seconds * 1000));
   if (response != nullptr) {
-    fields.emplace_back("queue_ms", log::number(queue_seconds * 1000));
     fields.emplace_back("sandbox_ms", log::number(response->summary.wall_seconds * 1000));
     if (response->summary.sandbox_status) {
       fields.emplace_back("sandbox_status",
@@ -155,6 +156,12 @@ ApiResponse answer_outcome(PoolOutcome& outcome, Metrics& metrics, std::string& 
         r = retry_later_response("Codejail service is overloaded; retry later");
         exec_status = "overloaded";
         break;
+      case PoolOutcome::kClientGone:
+        // Nobody reads this answer; it only completes the request.
+        metrics.record_rejected("client_closed");
+        r = retry_later_response("Client closed the connection; the request was not run");
+        exec_status = "client_closed";
+        break;
       case PoolOutcome::kNoMemory:
         metrics.record_rejected("out_of_memory");
         r = out_of_memory_response();
@@ -202,8 +209,9 @@ void ApiHandler::handle(ApiRequest request, Respond respond_raw) {
 void ApiHandler::route(ApiRequest request, const Respond& respond) {
   const std::string path = path_of(request.target);
   if (path == "/health/") {
-    // Health reflects the probes only, not the enable switch (api.md 1).
-    respond(state_.probes_passed && !state_.draining
+    // Health reflects the probes and whether executions keep failing for
+    // machinery reasons, not the enable switch (api.md 1).
+    respond(state_.probes_passed && !state_.draining && health_.healthy()
                 ? json_response(200, R"({"status": "OK"})")
                 : json_response(503, R"({"status": "UNAVAILABLE"})"));
     return;
@@ -245,6 +253,25 @@ void ApiHandler::route(ApiRequest request, const Respond& respond) {
   code_exec(std::move(request), respond);
 }
 
+void ApiHandler::record_health(const PoolOutcome& outcome) {
+  bool machinery_failed;
+  if (outcome.kind == PoolOutcome::kAnswered) {
+    machinery_failed = !outcome.response.summary.failure.empty();
+  } else if (outcome.kind == PoolOutcome::kWorkerDied) {
+    machinery_failed = true;
+  } else {
+    return;  // never reached a worker: says nothing about executions
+  }
+  if (!health_.record(machinery_failed)) return;
+  if (health_.healthy()) {
+    log::info("executions work again: /health/ answers 200");
+  } else {
+    log::error(
+        "executions keep failing for machinery reasons: /health/ answers 503",
+        {{"in_a_row", log::number(static_cast<long long>(ExecutionHealth::kUnhealthyAfter))}});
+  }
+}
+
 void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   const auto started = Clock::now();
   ExecLogInfo info;
@@ -254,7 +281,7 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
     ApiResponse r = json_response(status, error_body(message));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     metrics_.record_request(exec_status, seconds);
-    log_request(info, status, exec_status, seconds, r.body.size(), nullptr, 0);
+    log_request(info, status, exec_status, seconds, r.body.size(), nullptr, std::nullopt);
     respond(std::move(r));
   };
 
@@ -289,7 +316,9 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
   work.log_code = config_.log_code;
 
   pool_.submit(
-      std::move(work), [this, info = std::move(info), started, respond](PoolOutcome outcome) {
+      std::move(work),
+      [this, info = std::move(info), started, respond](PoolOutcome outcome) {
+        record_health(outcome);
         std::string exec_status;
         ApiResponse r = answer_outcome(outcome, metrics_, exec_status);
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -297,12 +326,15 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
           metrics_.record_request(exec_status, seconds);
           log_request(info, r.status, exec_status, seconds, r.body.size(),
                       outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
-                      outcome.queue_seconds);
+                      outcome.kind == PoolOutcome::kQueueFull
+                          ? std::nullopt
+                          : std::optional<double>(outcome.queue_seconds));
         } catch (const std::bad_alloc&) {
           // The answer matters more than its log line.
         }
         respond(std::move(r));
-      });
+      },
+      std::move(request.client_gone));
 }
 
 }  // namespace cjs::server

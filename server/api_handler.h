@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "server/api_response.h"
+#include "server/execution_health.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
 
@@ -22,6 +23,9 @@ struct ApiRequest {
   std::string content_type;  // the full Content-Type header value ("" if absent)
   std::string body;          // released once parsed
   std::string request_id;    // for logs
+  // Set by the transport: true once the client closed its connection, so
+  // that a request still waiting for a worker is not run (WorkerPool).
+  ClientGone client_gone{};
 };
 
 // What the acceptor knows about the service's state.
@@ -44,12 +48,14 @@ class ApiHandler {
  private:
   void route(ApiRequest request, const Respond& respond);
   void code_exec(ApiRequest request, const Respond& respond);
+  void record_health(const PoolOutcome& outcome);
 
   const Config& config_;
   const ServiceState& state_;
   WorkerPool& pool_;
   Metrics& metrics_;
   std::uint64_t next_id_ = 1;
+  ExecutionHealth health_;  // /health/ turns 503 while executions keep failing
 };
 
 }  // namespace cjs::server

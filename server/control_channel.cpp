@@ -12,11 +12,12 @@ namespace {
 struct Wire {
   char kind;
   int slot;
+  int pid;
 };
 }  // namespace
 
 bool send_control(int channel, const ControlMessage& message) {
-  Wire wire{message.kind, message.slot};
+  Wire wire{message.kind, message.slot, message.pid};
   iovec iov{&wire, sizeof wire};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -57,7 +58,7 @@ std::optional<ControlMessage> receive_control(int channel, bool& closed) {
     if (n < 0 && errno != EAGAIN && errno != EINTR) closed = true;
     return std::nullopt;
   }
-  ControlMessage message{static_cast<ControlMessage::Kind>(wire.kind), wire.slot, -1};
+  ControlMessage message{static_cast<ControlMessage::Kind>(wire.kind), wire.slot, -1, wire.pid};
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
       std::memcpy(&message.fd, CMSG_DATA(cmsg), sizeof(int));

@@ -1,13 +1,17 @@
 #include "server/http_session.h"
 
+#include <sys/socket.h>
+
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <new>
 
 #include "common/log.h"
+#include "server/acceptor/rate_limited_warning.h"
 #include "server/http_framing.h"
 
 namespace cjs::server {
@@ -18,6 +22,13 @@ namespace http = beast::http;
 namespace {
 constexpr std::size_t kDiscardBufferBytes = 64 * 1024;
 constexpr std::size_t kBodyReadChunkBytes = 64 * 1024;
+
+// 503: the bodies being received already hold max_buffered_body_bytes.
+ApiResponse bodies_over_budget_response() {
+  ApiResponse r = detail_response(503, "Too many request bodies in progress; retry later");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
 
 std::uint64_t next_session_id() {
   static std::uint64_t counter = 0;
@@ -31,9 +42,11 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ApiHandler& handle
       handler_(handler),
       limits_(limits),
       on_close_(std::move(on_close)),
+      body_budget_(limits.body_budget),
       id_(next_session_id()) {}
 
 HttpSession::~HttpSession() {
+  release_body();
   if (on_close_) on_close_();
 }
 
@@ -83,6 +96,9 @@ void HttpSession::on_header(beast::error_code ec) {
   if (parser_->content_length() && *parser_->content_length() > limits_.max_body_bytes) {
     return reply_error(detail_response(413, "Request body too large"));
   }
+  if (parser_->content_length() && !reserve_body(*parser_->content_length())) {
+    return reply_error(bodies_over_budget_response());
+  }
   if (parser_->content_length()) {
     // Beast reserves this much when the body starts, where a failure could
     // only abort the connection; here it can still be answered.
@@ -111,12 +127,17 @@ void HttpSession::read_body() {
   // A whole-body deadline, not an idle one: a trickling client cannot hold
   // the connection beyond it.
   stream_.expires_after(limits_.body_timeout);
-  http::async_read(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  if (parser_->is_done()) return on_body_part({});
+  read_body_part();
 }
 
-void HttpSession::on_body(beast::error_code ec) {
+void HttpSession::read_body_part() {
+  http::async_read_some(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body_part(ec); });
+}
+
+void HttpSession::on_body_part(beast::error_code ec) {
   if (ec == http::error::body_limit)
     return reply_error(detail_response(413, "Request body too large"));
   if (ec == beast::error::timeout) return reply_error(detail_response(408, "Request timed out"));
@@ -125,7 +146,32 @@ void HttpSession::on_body(beast::error_code ec) {
     return close();
   }
   if (ec) return reply_error(detail_response(400, "Malformed HTTP request"));
+  // A chunked body grows as it comes: the budget follows what it holds.
+  const std::size_t held = parser_->get().body().capacity();
+  if (held > reserved_ && !reserve_body(held - reserved_)) {
+    return reply_error(bodies_over_budget_response());
+  }
+  if (!parser_->is_done()) return read_body_part();
   dispatch();
+}
+
+bool HttpSession::reserve_body(std::size_t bytes) {
+  if (!body_budget_) return true;
+  if (!body_budget_->try_reserve(bytes)) {
+    // Many clients at once is what reaches it: one line a second at most.
+    static RateLimitedWarning warning("max_buffered_body_bytes reached; refusing request bodies",
+                                      std::chrono::seconds(1));
+    warning({{"bytes", log::number(static_cast<long long>(bytes))},
+             {"held", log::number(static_cast<long long>(body_budget_->used()))}});
+    return false;
+  }
+  reserved_ += bytes;
+  return true;
+}
+
+void HttpSession::release_body() {
+  if (body_budget_) body_budget_->release(reserved_);
+  reserved_ = 0;
 }
 
 void HttpSession::dispatch() {
@@ -153,6 +199,10 @@ void HttpSession::dispatch() {
         request.content_type = std::string(it->value());
       }
       request.request_id = std::to_string(id_) + "-" + std::to_string(requests_);
+      request.client_gone = [weak = weak_from_this()] {
+        auto self = weak.lock();
+        return !self || self->peer_closed();
+      };
     } catch (const std::bad_alloc&) {
       return reply_error(out_of_memory_response());
     }
@@ -169,6 +219,8 @@ void HttpSession::dispatch() {
 }
 
 void HttpSession::respond(ApiResponse r, unsigned version, bool head, bool close_after) {
+  // The request's body (and all made of it) is gone by its answer.
+  release_body();
   http::response<http::string_body> response{static_cast<http::status>(r.status), version};
   response.set(http::field::server, "codejail-service");
   if (!r.content_type.empty()) response.set(http::field::content_type, r.content_type);
@@ -219,6 +271,17 @@ void HttpSession::discard_input() {
                             }
                             self->discard_input();
                           });
+}
+
+bool HttpSession::peer_closed() {
+  // A look at the socket without consuming anything: EOF (0) or an error
+  // means the client is gone; pending bytes (a pipelined request) or
+  // nothing yet (EAGAIN) mean it still waits.
+  char byte = 0;
+  const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return false;
+  if (n == 0) return true;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
 void HttpSession::close() {

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "server/api_handler.h"
+#include "server/body_budget.h"
 
 namespace cjs::server {
 
@@ -24,9 +25,12 @@ struct SessionLimits {
   std::size_t max_body_bytes = 32u << 20;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_header_fields = 100;
-  std::chrono::seconds header_timeout{10};  // slowloris: the whole header
-  std::chrono::seconds body_timeout{60};    // the whole body (32 MiB at slow links)
-  std::chrono::seconds idle_timeout{30};    // keep-alive between requests
+  // Shared by every session (max_buffered_body_bytes); null: unbounded.
+  // Each session keeps it alive, as it may outlive the acceptor's objects.
+  std::shared_ptr<BodyBudget> body_budget;
+  std::chrono::milliseconds header_timeout{5000};  // slowloris: the whole header
+  std::chrono::seconds body_timeout{60};           // the whole body (32 MiB at slow links)
+  std::chrono::seconds idle_timeout{30};           // keep-alive between requests
   std::chrono::seconds write_timeout{60};
 };
 
@@ -43,7 +47,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read_header();
   void on_header(boost::beast::error_code ec);
   void read_body();
-  void on_body(boost::beast::error_code ec);
+  void read_body_part();
+  void on_body_part(boost::beast::error_code ec);
+  // Takes what the body holds now (or will, `bytes`) from the shared budget;
+  // false when it does not fit.
+  bool reserve_body(std::size_t bytes);
+  void release_body();
   void dispatch();
   // The one way an answer becomes an HTTP message: the handler's answers
   // keep the connection alive if the client asked so; `close_after` ones
@@ -54,6 +63,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void reply_error(ApiResponse r);
   void send(boost::beast::http::response<boost::beast::http::string_body> response);
   void close();
+  // The client closed its connection (or it failed) while a request waits.
+  bool peer_closed();
   // After an early error answer: stop sending, then read and discard what
   // the client is still sending (bounded), so it can read our answer
   // instead of failing with a reset.
@@ -73,6 +84,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::size_t discarded_ = 0;
   // Only a lingering close needs it; most sessions never allocate it.
   std::unique_ptr<char[]> discard_buffer_;
+  std::shared_ptr<BodyBudget> body_budget_;  // limits_.body_budget
+  std::size_t reserved_ = 0;                 // taken from body_budget_
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
 };

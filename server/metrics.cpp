@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace cjs::server {
 namespace {
@@ -8,6 +9,17 @@ namespace {
 std::string number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// A bucket bound as Prometheus clients write it: the shortest text that
+// reads back as the same double ("0.025", not "0.025000000000000001").
+std::string bound(double v) {
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   return buf;
 }
 
@@ -36,6 +48,14 @@ void Metrics::record_request(const std::string& exec_status, double seconds) {
   }
 }
 
+void Metrics::observe_queue_wait(double seconds) {
+  ++queue_wait_count_;
+  queue_wait_sum_ += seconds;
+  for (std::size_t i = 0; i < kQueueWaitBuckets.size(); ++i) {
+    if (seconds <= kQueueWaitBuckets[i]) ++queue_wait_counts_[i];
+  }
+}
+
 std::string Metrics::render() const {
   std::string out;
   out += "# HELP codejail_exec_requests_total Code-exec requests by codejail.exec.status.\n";
@@ -47,13 +67,23 @@ std::string Metrics::render() const {
   out += "# HELP codejail_exec_request_duration_seconds Code-exec request latency.\n";
   out += "# TYPE codejail_exec_request_duration_seconds histogram\n";
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    out += "codejail_exec_request_duration_seconds_bucket{le=\"" + number(kBuckets[i]) + "\"} " +
+    out += "codejail_exec_request_duration_seconds_bucket{le=\"" + bound(kBuckets[i]) + "\"} " +
            std::to_string(bucket_counts_[i]) + "\n";
   }
   out += "codejail_exec_request_duration_seconds_bucket{le=\"+Inf\"} " +
          std::to_string(latency_count_) + "\n";
   out += "codejail_exec_request_duration_seconds_sum " + number(latency_sum_) + "\n";
   out += "codejail_exec_request_duration_seconds_count " + std::to_string(latency_count_) + "\n";
+  out += "# HELP codejail_queue_wait_seconds Time code-exec requests waited for a worker.\n";
+  out += "# TYPE codejail_queue_wait_seconds histogram\n";
+  for (std::size_t i = 0; i < kQueueWaitBuckets.size(); ++i) {
+    out += "codejail_queue_wait_seconds_bucket{le=\"" + bound(kQueueWaitBuckets[i]) + "\"} " +
+           std::to_string(queue_wait_counts_[i]) + "\n";
+  }
+  out +=
+      "codejail_queue_wait_seconds_bucket{le=\"+Inf\"} " + std::to_string(queue_wait_count_) + "\n";
+  out += "codejail_queue_wait_seconds_sum " + number(queue_wait_sum_) + "\n";
+  out += "codejail_queue_wait_seconds_count " + std::to_string(queue_wait_count_) + "\n";
   out += "# HELP codejail_http_responses_total HTTP responses by status code.\n";
   out += "# TYPE codejail_http_responses_total counter\n";
   for (const auto& [status, count] : http_responses_) {

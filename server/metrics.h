@@ -19,6 +19,8 @@ class Metrics {
   void record_worker_recycle() { ++worker_recycles_; }
   void record_worker_crash() { ++worker_crashes_; }
   void record_rejected(const std::string& reason) { ++rejected_[reason]; }
+  // How long a request waited for a worker (however its wait ended).
+  void observe_queue_wait(double seconds);
 
   void set_queue_depth(std::size_t depth) { queue_depth_ = depth; }
   void set_busy_workers(std::size_t busy) { busy_workers_ = busy; }
@@ -36,6 +38,13 @@ class Metrics {
   std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};
   std::uint64_t latency_count_ = 0;
   double latency_sum_ = 0;
+  // Finer at the low end: most waits are a few milliseconds, and what
+  // matters is how close the slow ones come to edxapp's 3.5 s.
+  static constexpr std::array<double, 11> kQueueWaitBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5,   1.0,  2.5,   3.5,  5.0};
+  std::array<std::uint64_t, kQueueWaitBuckets.size()> queue_wait_counts_{};
+  std::uint64_t queue_wait_count_ = 0;
+  double queue_wait_sum_ = 0;
   std::uint64_t worker_recycles_ = 0, worker_crashes_ = 0;
   std::size_t queue_depth_ = 0, busy_workers_ = 0, workers_ = 0;
   std::map<std::string, bool> probes_;

@@ -46,6 +46,9 @@ std::vector<std::string> ServiceConfig::restart_only_changes(const ServiceConfig
   check(a.queue_timeout_seconds != b.queue_timeout_seconds, "queue_timeout_seconds");
   check(a.max_connections != b.max_connections, "max_connections");
   check(a.max_body_bytes != b.max_body_bytes, "max_body_bytes");
+  check(a.max_connections_per_ip != b.max_connections_per_ip, "max_connections_per_ip");
+  check(a.max_buffered_body_bytes != b.max_buffered_body_bytes, "max_buffered_body_bytes");
+  check(a.header_timeout_seconds != b.header_timeout_seconds, "header_timeout_seconds");
   check(a.log_code != b.log_code, "log_code");
   return changed;
 }

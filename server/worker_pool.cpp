@@ -55,6 +55,7 @@ void WorkerPool::finish(const std::shared_ptr<Pending>& pending, PoolOutcome out
   // until now for one that never got a worker.
   const auto waited_until = pending->started.value_or(Clock::now());
   outcome.queue_seconds = std::chrono::duration<double>(waited_until - pending->enqueued).count();
+  metrics_.observe_queue_wait(outcome.queue_seconds);
   try {
     pending->done(std::move(outcome));
   } catch (const std::exception& e) {
@@ -62,7 +63,32 @@ void WorkerPool::finish(const std::shared_ptr<Pending>& pending, PoolOutcome out
   }
 }
 
-void WorkerPool::submit(protocol::Request request, PoolCallback done) {
+bool WorkerPool::drop_if_client_gone(const std::shared_ptr<Pending>& pending) {
+  if (!pending->client_gone || !pending->client_gone()) return false;
+  pending->timer->cancel();
+  const double waited = std::chrono::duration<double>(Clock::now() - pending->enqueued).count();
+  log::info("client closed its connection while its request waited; not running it",
+            {{"request", log::number(static_cast<long long>(pending->request.id))},
+             {"queue_ms", log::number(waited * 1000)}});
+  PoolOutcome outcome;
+  outcome.kind = PoolOutcome::kClientGone;
+  finish(pending, std::move(outcome));
+  return true;
+}
+
+void WorkerPool::prune_client_gone() {
+  std::deque<std::shared_ptr<Pending>> waiting;
+  waiting.swap(queue_);
+  for (auto& pending : waiting) {
+    if (!drop_if_client_gone(pending)) queue_.push_back(std::move(pending));
+  }
+  update_gauges();
+}
+
+void WorkerPool::submit(protocol::Request request, PoolCallback done, ClientGone client_gone) {
+  // Requests nobody waits for must not take the places of those that
+  // someone does.
+  if (!has_idle_worker() && queue_.size() >= settings_.queue_limit) prune_client_gone();
   // The queue only holds requests waiting for a worker: with an idle one
   // (dispatch() below takes it at once), even queue_limit 0 must serve.
   if (!has_idle_worker() && queue_.size() >= settings_.queue_limit) {
@@ -74,6 +100,7 @@ void WorkerPool::submit(protocol::Request request, PoolCallback done) {
   auto pending = std::make_shared<Pending>();
   pending->request = std::move(request);
   pending->done = std::move(done);
+  pending->client_gone = std::move(client_gone);
   pending->enqueued = Clock::now();
   pending->timer = std::make_unique<asio::steady_timer>(io_, settings_.queue_timeout);
   std::weak_ptr<Pending> weak = pending;
@@ -96,8 +123,15 @@ void WorkerPool::dispatch() {
   for (auto& worker : workers_) {
     if (queue_.empty()) break;
     if (!worker->ready || worker->retiring || worker->current) continue;
-    auto pending = queue_.front();
-    queue_.pop_front();
+    std::shared_ptr<Pending> pending;
+    while (!pending && !queue_.empty()) {
+      pending = queue_.front();
+      queue_.pop_front();
+      // A client that gave up (edxapp reads for 3.5 s) gets no answer from
+      // a run; the worker takes the next request instead.
+      if (drop_if_client_gone(pending)) pending.reset();
+    }
+    if (!pending) break;
     pending->timer->cancel();
     start(worker, std::move(pending));
   }
@@ -122,8 +156,8 @@ void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pe
   if (worker->answer_deadline.count() > 0) {
     // A worker that is stopped or wedged would hold this request (and its
     // client) forever: past the deadline the request fails with `See logs`
-    // and the worker is given up on. It exits when it finds its socket
-    // closed, and the supervisor replaces it then.
+    // and the worker is given up on: the supervisor is told to kill it (a
+    // stopped one would never see its socket closed), and replaces it.
     worker->answer_timer.expires_after(worker->answer_deadline);
     worker->answer_timer.async_wait([this, worker, seq](const boost::system::error_code& ec) {
       if (ec || !worker->current || worker->started != seq) return;
@@ -133,6 +167,7 @@ void WorkerPool::start(const std::shared_ptr<Worker>& worker, std::shared_ptr<Pe
            {"worker_pid", log::number(static_cast<long long>(worker->pid))},
            {"deadline_ms", log::number(static_cast<long long>(worker->answer_deadline.count()))}});
       drop(worker, "no answer within the deadline");
+      if (gave_up_listener_) gave_up_listener_(worker->slot, worker->pid);
     });
   }
   // The files may be large; the worker gets its own copy. The payload text

@@ -28,6 +28,7 @@ struct PoolOutcome {
     kQueueFull,     // every worker busy and the queue full
     kQueueTimeout,  // waited longer than the queue timeout
     kNoMemory,      // the request could not be sent (allocation failed)
+    kClientGone,    // its client closed the connection while it waited; never run
   };
   Kind kind = kAnswered;
   protocol::Response response;
@@ -38,10 +39,13 @@ struct PoolOutcome {
 };
 
 using PoolCallback = std::function<void(PoolOutcome)>;
+// True once nobody waits for the request's answer any more (its client
+// closed the connection).
+using ClientGone = std::function<bool()>;
 
 struct PoolSettings {
   std::size_t queue_limit = 64;
-  std::chrono::milliseconds queue_timeout{10000};
+  std::chrono::milliseconds queue_timeout{3000};
 };
 
 class WorkerPool {
@@ -55,10 +59,19 @@ class WorkerPool {
   // Queues `request`; `done` is called exactly once, on the io_context,
   // unless this throws (std::bad_alloc), in which case it is never called.
   // Refused (kQueueFull) only when no worker is idle and the queue is full.
-  void submit(protocol::Request request, PoolCallback done);
+  // A waiting request for which `client_gone` holds is never run: it ends
+  // with kClientGone when a worker would have taken it, or when it would
+  // have made the queue full.
+  void submit(protocol::Request request, PoolCallback done, ClientGone client_gone = {});
 
   // Called after every change of workers(), busy() or queued().
   void set_change_listener(std::function<void()> listener) { listener_ = std::move(listener); }
+
+  // Called with (slot, pid) of a worker given up on at its answer deadline:
+  // a stopped or wedged worker never exits by itself, so someone must kill it.
+  void set_gave_up_listener(std::function<void(int, int)> listener) {
+    gave_up_listener_ = std::move(listener);
+  }
 
   std::size_t workers() const;
   std::size_t busy() const;
@@ -69,6 +82,7 @@ class WorkerPool {
   struct Pending {
     protocol::Request request;
     PoolCallback done;
+    ClientGone client_gone;
     std::chrono::steady_clock::time_point enqueued;
     // When a worker took it; unset while it waits (PoolOutcome::queue_seconds).
     std::optional<std::chrono::steady_clock::time_point> started;
@@ -90,6 +104,10 @@ class WorkerPool {
   };
 
   bool has_idle_worker() const;
+  // Ends `pending` (taken off the queue) with kClientGone if its client left.
+  bool drop_if_client_gone(const std::shared_ptr<Pending>& pending);
+  // Drops every queued request whose client left.
+  void prune_client_gone();
   void dispatch();
   // Calls pending->done; an exception from it is logged, so the pool's own
   // state stays consistent.
@@ -106,6 +124,7 @@ class WorkerPool {
   std::deque<std::shared_ptr<Pending>> queue_;
   std::vector<std::shared_ptr<Worker>> workers_;
   std::function<void()> listener_;
+  std::function<void(int, int)> gave_up_listener_;
 };
 
 }  // namespace cjs::server

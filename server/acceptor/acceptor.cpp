@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -35,6 +36,9 @@ PoolSettings pool_settings(const Config& config) {
 SessionLimits session_limits(const Config& config) {
   SessionLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
+  limits.body_budget = std::make_shared<BodyBudget>(config.max_buffered_body_bytes);
+  limits.header_timeout =
+      std::chrono::milliseconds(static_cast<long>(config.header_timeout_seconds * 1000));
   return limits;
 }
 
@@ -55,7 +59,8 @@ class Acceptor {
         pool_(io_, pool_settings(setup_.config), metrics_),
         handler_(setup_.config, state_, pool_, metrics_),
         limits_(session_limits(setup_.config)),
-        listener_(io_, handler_, limits_, static_cast<std::size_t>(setup_.config.max_connections)),
+        listener_(io_, handler_, limits_, static_cast<std::size_t>(setup_.config.max_connections),
+                  static_cast<std::size_t>(setup_.config.max_connections_per_ip)),
         status_(io_, setup_.notifier, state_, pool_,
                 static_cast<std::size_t>(setup_.config.workers)),
         drain_(io_, state_, listener_, pool_, status_),
@@ -72,6 +77,7 @@ class Acceptor {
       return kExitProbesFailed;
     }
     if (!listener_.adopt(setup_.listen_fd) || !control_.adopt(setup_.control_fd)) return 1;
+    pool_.set_gave_up_listener([this](int slot, int pid) { control_.report_gave_up(slot, pid); });
     status_.start();
     listener_.start();
     control_.start();

@@ -15,6 +15,13 @@ bool ControlReceiver::adopt(int control_fd) {
   return !ec;
 }
 
+void ControlReceiver::report_gave_up(int slot, int pid) {
+  if (!send_control(channel_.native_handle(), {ControlMessage::kGaveUp, slot, -1, pid})) {
+    log::error("cannot ask the supervisor to replace a worker",
+               {{"worker_pid", log::number(static_cast<long long>(pid))}});
+  }
+}
+
 void ControlReceiver::watch() {
   channel_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                       [this](const boost::system::error_code& ec) {

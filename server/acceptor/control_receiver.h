@@ -1,6 +1,7 @@
 // The acceptor's end of the control channel (control_channel.h): every new
 // worker's socket goes into the pool; the supervisor's drain order, or the
-// supervisor going away, starts the drain.
+// supervisor going away, starts the drain. Workers the pool gave up on are
+// reported back.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,9 @@ class ControlReceiver {
   // Adopts the channel (non-blocking reads); false (logged) when it cannot.
   bool adopt(int control_fd);
   void start() { watch(); }
+
+  // Asks the supervisor to kill and replace a worker this side gave up on.
+  void report_gave_up(int slot, int pid);
 
  private:
   void watch();

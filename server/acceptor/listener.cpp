@@ -11,10 +11,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 Listener::Listener(asio::io_context& io, ApiHandler& handler, const SessionLimits& limits,
-                   std::size_t max_connections)
+                   std::size_t max_connections, std::size_t max_connections_per_ip)
     : handler_(handler),
       limits_(limits),
       max_connections_(max_connections),
+      max_connections_per_ip_(max_connections_per_ip),
       acceptor_(io),
       retry_timer_(io) {}
 
@@ -73,23 +74,44 @@ void Listener::resume_accepting() noexcept {
 }
 
 void Listener::start_session(tcp::socket socket) {
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
+  boost::system::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  asio::ip::address address = peer.address();
+  // An IPv4 client of a dual-stack listener counts as its IPv4 address.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  if (per_ip_[address] >= max_connections_per_ip_) {
+    per_ip_warning_(
+        {{"client", address.to_string()},
+         {"max_connections_per_ip", log::number(static_cast<long long>(max_connections_per_ip_))}});
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
   auto it = sessions_.emplace(sessions_.end());
+  ++per_ip_[address];
+  // Undoes what this session counted; from its destructor, or below.
+  auto forget = [this, it, address] {
+    sessions_.erase(it);
+    auto count = per_ip_.find(address);
+    if (count != per_ip_.end() && --count->second == 0) per_ip_.erase(count);
+  };
   bool built = false;
   try {
-    auto session = std::make_shared<HttpSession>(std::move(socket), handler_, limits_,
-                                                 [this, it, alive = std::weak_ptr<int>(alive_)] {
-                                                   if (alive.expired()) return;
-                                                   sessions_.erase(it);
-                                                   resume_accepting();  // below the cap again
-                                                 });
+    auto session = std::make_shared<HttpSession>(
+        std::move(socket), handler_, limits_, [this, forget, alive = std::weak_ptr<int>(alive_)] {
+          if (alive.expired()) return;
+          forget();
+          resume_accepting();  // below the cap again
+        });
     built = true;
     *it = session;
     session->start();
   } catch (...) {
-    // A session that was built erased its entry when it was destroyed.
-    if (!built) sessions_.erase(it);
+    // A session that was built forgot itself when it was destroyed.
+    if (!built) forget();
     throw;
   }
 }

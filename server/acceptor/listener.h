@@ -1,9 +1,11 @@
 // Accepts connections and runs an HttpSession on each (after the Boost.Beast
 // server examples' listener), at most max_connections at once: beyond the
 // cap, clients wait in the listen backlog instead of being accepted and
-// dropped. Accept errors (EMFILE, ENFILE, ENOBUFS, out of memory) persist
-// until something is freed, so accepting backs off for a moment instead of
-// spinning, and the warnings about both are rate-limited.
+// dropped. One client address holds at most max_connections_per_ip of them:
+// its further connections are closed as soon as they are accepted, so a
+// single client cannot take every connection from the others. Accept errors (EMFILE, ENFILE,
+// ENOBUFS, out of memory) persist until something is freed, so accepting backs off for a moment
+// instead of spinning, and the warnings about both are rate-limited.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,7 +27,7 @@ namespace cjs::server {
 class Listener {
  public:
   Listener(boost::asio::io_context& io, ApiHandler& handler, const SessionLimits& limits,
-           std::size_t max_connections);
+           std::size_t max_connections, std::size_t max_connections_per_ip);
   // Sessions outliving the listener (their handlers are destroyed with the
   // io_context, after it) must not call back into it.
   ~Listener() { alive_.reset(); }
@@ -52,6 +55,8 @@ class Listener {
   ApiHandler& handler_;
   const SessionLimits& limits_;
   const std::size_t max_connections_;
+  const std::size_t max_connections_per_ip_;
+  std::map<boost::asio::ip::address, std::size_t> per_ip_;  // open sessions by client address
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::list<std::weak_ptr<HttpSession>> sessions_;  // live sessions, in accept order
@@ -60,6 +65,9 @@ class Listener {
   RateLimitedWarning accept_error_warning_{"accept failed; retrying in 100 ms", kWarningInterval};
   RateLimitedWarning capacity_warning_{
       "max_connections reached; not accepting until a connection closes", kWarningInterval};
+  RateLimitedWarning per_ip_warning_{
+      "max_connections_per_ip reached; closing a new connection from that address",
+      kWarningInterval};
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // see ~Listener
 };
 

@@ -9,15 +9,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
 #include "os/cgroup_leaf.h"
 #include "os/egress_lock.h"
+#include "os/parent_death.h"
 #include "server/acceptor/acceptor.h"
+#include "server/control_channel.h"
 #include "server/supervisor/listen_socket.h"
 #include "server/supervisor/startup_probes.h"
 #include "server/supervisor/worker_launcher.h"
@@ -80,7 +84,9 @@ class Supervisor {
     notifier_.notify("STATUS=running the startup probes");
     std::vector<ProbeOutcome> probes = run_startup_probes(launcher_, config_.worker_text());
     if (!report_probes(probes)) return kExitProbesFailed;
-    if (!start_acceptor(listener, std::move(probes))) return 1;
+    listen_fd_ = listener;
+    probes_ = std::move(probes);
+    if (!start_acceptor()) return 1;
     if (!block_signals()) return 1;
     for (int slot = 0; slot < config_.settings().workers; ++slot) workers_->start(slot, config_);
     return loop();
@@ -110,7 +116,9 @@ class Supervisor {
   }
 
   // Forks the acceptor with the listener and its end of the control channel.
-  bool start_acceptor(int listener, std::vector<ProbeOutcome> probes) {
+  // The supervisor keeps the listener, so that a new acceptor can take over
+  // the same socket (and its backlog) when one dies.
+  bool start_acceptor() {
     int control[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) {
       log::error(std::string("socketpair: ") + strerror(errno));
@@ -118,9 +126,9 @@ class Supervisor {
     }
     AcceptorSetup setup;
     setup.config = config_.settings();
-    setup.listen_fd = listener;
+    setup.listen_fd = listen_fd_;
     setup.control_fd = control[1];
-    setup.probes = std::move(probes);
+    setup.probes = probes_;
     setup.notifier = notifier_;
     if (geteuid() == 0) {
       passwd* pw = getpwnam(options_.service_user.c_str());
@@ -132,19 +140,52 @@ class Supervisor {
       setup.run_as_uid = pw->pw_uid;
       setup.run_as_gid = pw->pw_gid;
     }
+    const pid_t supervisor = getpid();
     acceptor_pid_ = fork();
     if (acceptor_pid_ < 0) {
       log::error(std::string("fork: ") + strerror(errno));
       return false;
     }
     if (acceptor_pid_ == 0) {
+      // Without the supervisor nothing restarts a dead worker: the acceptor
+      // goes with it, so systemd restarts a clean service.
+      if (!os::die_with_parent(supervisor)) _exit(1);
       close(control[0]);
-      unblock_all_signals();  // whatever mask the service was started with
+      if (signal_fd_ >= 0) close(signal_fd_);  // a restart: the supervisor's own
+      unblock_all_signals();                   // whatever mask the service was started with
       _exit(run_acceptor(std::move(setup)));
     }
-    close(listener);
+    acceptor_started_ = std::chrono::steady_clock::now();
+    control_open_ = true;
     close(control[1]);
-    workers_.emplace(launcher_, control[0]);
+    if (workers_) {
+      workers_->set_control_fd(control[0]);
+    } else {
+      workers_.emplace(launcher_, control[0]);
+    }
+    return true;
+  }
+
+  // The acceptor died while the service runs: a new one takes the same
+  // listener at once. The workers' sockets ended with the old acceptor, and
+  // with them whatever was in flight on them (a request half written, an
+  // answer half read), so every worker is killed and its slot restarted with
+  // a fresh socketpair handed to the new acceptor. An acceptor that keeps
+  // dying at once (kMaxQuickAcceptorDeaths in a row) ends the service.
+  bool restart_acceptor() {
+    using namespace std::chrono;
+    const bool quick = steady_clock::now() - acceptor_started_ < seconds(1);
+    quick_acceptor_deaths_ = quick ? quick_acceptor_deaths_ + 1 : 0;
+    if (quick_acceptor_deaths_ >= kMaxQuickAcceptorDeaths) {
+      log::error("the acceptor keeps dying at its start; stopping");
+      return false;
+    }
+    if (quick) std::this_thread::sleep_for(milliseconds(500));
+    workers_->close_control_fd();
+    if (!start_acceptor()) return false;
+    log::info("acceptor restarted",
+              {{"acceptor_pid", log::number(static_cast<long long>(acceptor_pid_))}});
+    workers_->kill_all();
     return true;
   }
 
@@ -153,15 +194,19 @@ class Supervisor {
     sigemptyset(&set);
     for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
     if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return false;
-    signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC);
+    // Non-blocking: the loop drains every pending signal and then goes back
+    // to poll, which also watches the acceptor's control channel.
+    signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     return signal_fd_ >= 0;
   }
 
   int loop() {
     int exit_status = 0;
     while (true) {
-      pollfd p{signal_fd_, POLLIN, 0};
-      if (poll(&p, 1, -1) < 0 && errno != EINTR) return 1;
+      pollfd p[2] = {{signal_fd_, POLLIN, 0},
+                     {control_open_ ? workers_->control_fd() : -1, POLLIN, 0}};
+      if (poll(p, 2, -1) < 0 && errno != EINTR) return 1;
+      if (p[1].revents != 0) read_acceptor_messages();
       signalfd_siginfo info;
       while (read(signal_fd_, &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
@@ -174,6 +219,20 @@ class Supervisor {
         if (acceptor_pid_ == 0) return finish(exit_status);
       }
     }
+  }
+
+  // The acceptor's reports: workers it gave up on. Its end closing means it
+  // died; SIGCHLD handles that, and the channel is not watched until the
+  // next acceptor's.
+  void read_acceptor_messages() {
+    bool closed = false;
+    while (auto message = receive_control(workers_->control_fd(), closed)) {
+      if (message->fd >= 0) close(message->fd);  // never expected this way
+      if (message->kind == ControlMessage::kGaveUp) {
+        workers_->kill_given_up(message->pid, message->slot);
+      }
+    }
+    if (closed) control_open_ = false;
   }
 
   void drain() {
@@ -195,6 +254,8 @@ class Supervisor {
                      {{"status", log::number(static_cast<long long>(status))}});
           bool probes_failed = WIFEXITED(status) && WEXITSTATUS(status) == kExitProbesFailed;
           exit_status = probes_failed ? kExitProbesFailed : 1;
+          // A failed probe is final; anything else (a crash, a kill) heals.
+          if (!probes_failed && restart_acceptor()) exit_status = 0;
         }
         continue;
       }
@@ -261,7 +322,13 @@ class Supervisor {
   SystemdNotifier notifier_;
   std::optional<WorkerSlots> workers_;  // once the acceptor runs
   int signal_fd_ = -1;
+  int listen_fd_ = -1;                // kept for the acceptor's restarts
+  std::vector<ProbeOutcome> probes_;  // the startup probes, for every acceptor
   pid_t acceptor_pid_ = 0;
+  std::chrono::steady_clock::time_point acceptor_started_;
+  int quick_acceptor_deaths_ = 0;
+  bool control_open_ = false;  // the acceptor's end of the channel is open
+  static constexpr int kMaxQuickAcceptorDeaths = 5;
   bool draining_ = false;
 };
 

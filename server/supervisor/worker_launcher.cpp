@@ -36,6 +36,9 @@ pid_t WorkerLauncher::launch(const WorkerLaunch& launch, std::string& error) con
     return -1;
   }
   os::SpawnRequest request{binary_, {"codejail-worker"}, nullptr, {}};
+  // A worker (and so its run: the keeper dies with it) never outlives the
+  // supervisor, so a restarted service starts clean.
+  request.die_with_parent = true;
   for (const auto& [fd, target] : launch.fds) request.fds.push_back({fd, target});
   request.fds.push_back({config_fd, kWorkerConfigFd});
   request.argv.insert(request.argv.end(), launch.args.begin(), launch.args.end());

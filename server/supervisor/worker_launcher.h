@@ -3,7 +3,7 @@
 // configuration snapshot as a sealed memfd at fd 4, the given descriptors
 // placed, every other descriptor (from 3 up) closed, no signal blocked, and
 // the environment minus systemd's notification variables (workers never talk
-// to systemd: systemd_notify.h).
+// to systemd: systemd_notify.h). It is SIGKILLed when the supervisor dies.
 #pragma once
 
 #include <sys/types.h>

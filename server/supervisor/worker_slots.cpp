@@ -49,13 +49,36 @@ void WorkerSlots::start(int slot, const ServiceConfig& config) {
   close(pair[0]);
 }
 
+void WorkerSlots::close_control_fd() {
+  if (control_fd_ >= 0) close(control_fd_);
+  control_fd_ = -1;
+}
+
+void WorkerSlots::kill_all() {
+  for (auto& [pid, worker] : workers_) {
+    worker.killed = true;
+    kill(pid, SIGKILL);
+  }
+}
+
+bool WorkerSlots::kill_given_up(pid_t pid, int slot) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end() || it->second.slot != slot) return false;
+  log::error("killing a worker that missed its answer deadline",
+             {{"slot", log::number(static_cast<long long>(slot))},
+              {"worker_pid", log::number(static_cast<long long>(pid))}});
+  it->second.killed = true;
+  kill(pid, SIGKILL);
+  return true;
+}
+
 bool WorkerSlots::on_exit(pid_t pid, int status, const ServiceConfig* replacement) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return false;
   const Worker worker = it->second;
   workers_.erase(it);
   if (replacement == nullptr) return true;
-  const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const bool clean = worker.killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
   if (!clean) {
     log::error("worker died", {{"slot", log::number(static_cast<long long>(worker.slot))},
                                {"worker_pid", log::number(static_cast<long long>(pid))},

@@ -19,6 +19,22 @@ class WorkerSlots {
   WorkerSlots(const WorkerLauncher& launcher, int control_fd)
       : launcher_(launcher), control_fd_(control_fd) {}
 
+  // The acceptor's end of a new control channel (a restarted acceptor); the
+  // old one is closed first (close_control_fd).
+  void set_control_fd(int control_fd) { control_fd_ = control_fd; }
+  void close_control_fd();
+
+  // SIGKILLs every worker; each is replaced when it is reaped (on_exit),
+  // without the error log and backoff of a worker that died by itself.
+  void kill_all();
+
+  // The acceptor gave up on the worker `pid` of `slot`: SIGKILL, if it is
+  // still ours (not reaped yet, so the pid cannot have been reused); it is
+  // replaced when reaped. False when it is not.
+  bool kill_given_up(pid_t pid, int slot);
+
+  int control_fd() const { return control_fd_; }
+
   // Starts a worker in `slot` with `config` (failures are logged).
   void start(int slot, const ServiceConfig& config);
 
@@ -38,6 +54,7 @@ class WorkerSlots {
   struct Worker {
     int slot;
     Clock::time_point started;
+    bool killed = false;  // by kill_all: its end is expected
   };
 
   const WorkerLauncher& launcher_;

@@ -24,6 +24,8 @@ namespace cjs::attack {
 // Slot table (uid = 61000 + slot):
 //   100 + 3 * (item - 1) + variant   items 1-45, variant 0..2  -> 100..234
 //   240 + k                          item 16's parallel runs, k < 16 -> 240..255
+// and, in the second block (uid = 61256 + slot, late_item_config()):
+//   3 * (item - 46) + variant        items 46-50, variant 0..2 -> 0..14
 int slot_for(int item, int variant) {
   if (item == 16) {
     REQUIRE(variant >= 0);
@@ -35,6 +37,14 @@ int slot_for(int item, int variant) {
   REQUIRE(variant >= 0);
   REQUIRE(variant <= 2);
   return 100 + 3 * (item - 1) + variant;
+}
+
+int late_slot(int item, int variant) {
+  REQUIRE(item >= 46);
+  REQUIRE(item <= 50);
+  REQUIRE(variant >= 0);
+  REQUIRE(variant <= 2);
+  return 3 * (item - 46) + variant;
 }
 
 uid_t slot_uid(int slot) { return attack_config().sandbox_uid_base + static_cast<uid_t>(slot); }
@@ -65,6 +75,12 @@ Config attack_config() {
 Config attack_config(const std::function<void(Config&)>& tweak) {
   Config config = attack_config();
   tweak(config);
+  return config;
+}
+
+Config late_item_config() {
+  Config config = attack_config();
+  config.sandbox_uid_base = kLateItemUidBase;
   return config;
 }
 

@@ -61,6 +61,12 @@ using test::ScratchDir;
 // that the integration suites (slot 0) never share a uid with an attack.
 int slot_for(int item, int variant = 0);
 
+// Items 46 and later: slots 100-255 are all taken, so they run in a uid
+// block of their own, 61256 + slot (no other suite uses 61256-61511), with
+// late_item_config() and late_slot(item, variant) = 3 * (item - 46) + variant.
+inline constexpr uid_t kLateItemUidBase = 61256;
+int late_slot(int item, int variant = 0);
+
 // uid (== gid) a slot's runs get.
 uid_t slot_uid(int slot);
 
@@ -78,6 +84,8 @@ inline constexpr double kAmpleRealtimeSeconds = 20;
 // Tests of CPU or REALTIME set those themselves.
 Config attack_config();
 Config attack_config(const std::function<void(Config&)>& tweak);
+// attack_config() with sandbox_uid_base = kLateItemUidBase (items 46 and later).
+Config late_item_config();
 
 // Whether this process runs sabotaged (CJS_TEST_SABOTAGE_CONFINEMENT=1).
 bool sabotaged();

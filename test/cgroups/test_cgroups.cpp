@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -91,6 +93,16 @@ std::vector<std::string> expected_parents(const std::string& group) {
     std::string hier = std::string(kRoot) + "/" + ctl;
     std::string own = under(hier, cgroup_of(getpid(), ctl));
     out.push_back((is_dir(own) ? own : hier) + "/" + group);
+  }
+  // The optional cpu and cpuacct hierarchies follow, one parent for both
+  // when they are co-mounted (the names are then links to one directory).
+  for (const char* ctl : {"cpu", "cpuacct"}) {
+    char resolved[PATH_MAX];
+    if (realpath((std::string(kRoot) + "/" + ctl).c_str(), resolved) == nullptr) continue;
+    std::string hier = resolved;
+    std::string own = under(hier, cgroup_of(getpid(), ctl));
+    std::string parent = (is_dir(own) ? own : hier) + "/" + group;
+    if (std::find(out.begin(), out.end(), parent) == out.end()) out.push_back(parent);
   }
   return out;
 }
@@ -608,6 +620,10 @@ TEST_CASE("a run's first process joins the run cgroup by itself through self_att
         return false;
       }
     }
+    // And the cpu hierarchies', which the child joins last.
+    for (const auto& dir : dirs) {
+      if (trim(read_text(dir + "/cgroup.procs")).empty()) return false;
+    }
     return true;
   };
   bool in_group = false;
@@ -620,6 +636,71 @@ TEST_CASE("a run's first process joins the run cgroup by itself through self_att
   // The group's kill reaches it like any attached process.
   cg->kill_all();
   int status = child.wait();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+}
+
+TEST_CASE("a run cgroup weighs its CPU equally, counts all its processes' CPU, and signals all",
+          "[cgroups]") {
+  Manager m;
+  REQUIRE(m.mgr.available());
+  INFO("cgroup CPU accounting: " << m.mgr.cpu_description());
+  REQUIRE(m.mgr.cpu_accounted());  // the CI host has v1 cpu and cpuacct
+  CgroupLimits limits{64 * kMiB, 10};
+  limits.cpu_max_cores = 1.5;
+  auto cg = create(m, "run-cpu", limits);
+  if (m.mgr.mode() == CgroupManager::Mode::kV1) {
+    const auto dirs = run_dirs(m.group, "run-cpu");
+    REQUIRE(dirs.size() >= 3);
+    const std::string cpu_dir = dirs[2];  // memory, pids, then cpu (or cpu,cpuacct)
+    CHECK(trim(read_text(cpu_dir + "/cpu.shares")) == "1024");
+    CHECK(trim(read_text(cpu_dir + "/cpu.cfs_period_us")) == "100000");
+    CHECK(trim(read_text(cpu_dir + "/cpu.cfs_quota_us")) == "150000");
+  } else {
+    const std::string dir = run_dirs(m.group, "run-cpu")[0];
+    if (exists(dir + "/cpu.weight")) {
+      CHECK(trim(read_text(dir + "/cpu.weight")) == "100");
+      CHECK(trim(read_text(dir + "/cpu.max")) == "150000 100000");
+    }
+  }
+  // A busy child with a busy grandchild: the group's CPU time is theirs
+  // together, more than the child's own.
+  Child child([] {
+    if (fork() < 0) return 1;
+    for (;;) {
+    }
+  });
+  attach(*cg, child.pid());
+  child.go();
+  std::optional<std::int64_t> usage;
+  for (int i = 0; i < 10000; ++i) {
+    usage = cg->cpu_usage_usec();
+    REQUIRE(usage.has_value());
+    if (*usage >= 400000) break;
+    usleep(1000);
+  }
+  std::istringstream schedstat(read_text("/proc/" + std::to_string(child.pid()) + "/schedstat"));
+  std::int64_t child_ns = 0;
+  schedstat >> child_ns;
+  usage = cg->cpu_usage_usec();
+  INFO("group " << *usage << " us, the child alone " << child_ns / 1000 << " us");
+  CHECK(*usage >= 400000);
+  CHECK(*usage > child_ns / 1000 + 100000);
+  // signal_all spares the one it is told to (the runner spares the keeper).
+  const std::string procs_file = run_dirs(m.group, "run-cpu")[0] + "/cgroup.procs";
+  std::istringstream listed(read_text(procs_file));
+  std::vector<pid_t> members;
+  for (pid_t pid; listed >> pid;) members.push_back(pid);
+  CHECK(members.size() == 2);
+  cg->signal_all(SIGTERM, child.pid());
+  bool only_child = false;
+  for (int i = 0; i < 2000 && !only_child; ++i) {
+    only_child = trim(read_text(procs_file)) == std::to_string(child.pid());
+    if (!only_child) usleep(1000);
+  }
+  CHECK(only_child);
+  cg->kill_all();
+  const int status = child.wait();
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
 }

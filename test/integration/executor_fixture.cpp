@@ -24,21 +24,35 @@ Config test_config() {
   return config;
 }
 
+namespace {
+
+// The lowest free slot of 1..99, locked until this process exits; -1 if none.
+int lock_free_slot() {
+  // /run is a tmpfs: the locks never outlive a boot; flock() ones end with
+  // the process that holds them.
+  const std::string dir = "/run/cjs-test-slots";
+  ::mkdir(dir.c_str(), 0700);
+  for (int candidate = 1; candidate < 100; ++candidate) {
+    const std::string path = dir + "/integration-" + std::to_string(candidate);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return candidate;  // fd stays open: held
+    ::close(fd);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int claim_extra_slot() {
+  const int slot = lock_free_slot();
+  INFO("no free integration test slot in /run/cjs-test-slots");
+  REQUIRE(slot > 0);
+  return slot;
+}
+
 int test_slot() {
-  static const int slot = [] {
-    // /run is a tmpfs: the locks never outlive a boot; flock() ones end with
-    // the process that holds them.
-    const std::string dir = "/run/cjs-test-slots";
-    ::mkdir(dir.c_str(), 0700);
-    for (int candidate = 1; candidate < 100; ++candidate) {
-      const std::string path = dir + "/integration-" + std::to_string(candidate);
-      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      if (fd < 0) continue;
-      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return candidate;  // fd stays open: held
-      ::close(fd);
-    }
-    return -1;
-  }();
+  static const int slot = lock_free_slot();
   INFO("no free integration test slot in /run/cjs-test-slots");
   REQUIRE(slot > 0);
   return slot;
@@ -65,7 +79,8 @@ Execution execute(std::string_view code, std::string_view globals_json, const Ru
   std::vector<std::string> names;
   for (const auto& f : args.files) names.push_back(f.name);
   const ExecPayload payload = test::accepted_payload(payload_json(code, globals_json, args), names);
-  jail::Executor executor(args.config ? *args.config : test_config(), test_slot());
+  jail::Executor executor(args.config ? *args.config : test_config(),
+                          args.slot > 0 ? args.slot : test_slot());
   Execution result;
   const auto start = std::chrono::steady_clock::now();
   result.report = executor.execute(payload, args.files);

@@ -55,6 +55,7 @@ struct RunArgs {
   std::vector<UploadedFile> files;                     // uploaded files
   std::optional<std::string> limit_overrides_context;  // payload key of the same name
   std::optional<Config> config;                        // default: test_config()
+  int slot = 0;                                        // default (0): test_slot()
 };
 
 // A finished execution and how long execute() took.
@@ -91,6 +92,10 @@ std::vector<std::string> global_keys(const std::string& body);
 // never share a uid (RLIMIT_NPROC and the "nothing left of the uid" checks
 // count per uid). The attack suite uses slots 100 and up.
 int test_slot();
+
+// Another free slot, held until this process exits: for runs a test starts
+// next to its own (in forked processes), each with a uid of its own.
+int claim_extra_slot();
 
 // The uid runs get (tests run as root): sandbox_uid_base + test_slot().
 uid_t sandbox_uid();

@@ -4,9 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -14,6 +16,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,4 +280,69 @@ TEST_CASE("seccomp kills i386 system calls or the kernel has none", "[seccomp]")
     CHECK(in_child(true, i386_getpid) == kSignaled + SIGSEGV);
     CHECK(in_child(false, i386_getpid) == kSignaled + SIGSEGV);
   }
+}
+
+TEST_CASE("seccomp is an allow-list: calls outside it get EPERM", "[seccomp]") {
+  // A number no kernel has yet: without the filter the kernel says ENOSYS.
+  check_denied([] { return result(syscall(470)); }, EPERM);
+  check_denied([] { return result(syscall(1000)); }, EPERM);
+  // Observation channels onto other runs and the host (attacks 46-49).
+  check_denied([] { return result(syscall(SYS_inotify_init1, IN_CLOEXEC)); }, EPERM);
+  check_denied([] { return result(syscall(SYS_inotify_init)); }, EPERM);
+  check_denied([] { return result(syscall(SYS_fanotify_init, 0x200 /* FAN_REPORT_FID */, 0)); },
+               EPERM);
+  check_denied(
+      [] {
+        struct sysinfo info {};
+        return result(syscall(SYS_sysinfo, &info));
+      },
+      EPERM);
+  // listmount (458) and statmount (457): unfiltered, EINVAL for a bad request.
+  check_denied([] { return result(syscall(458, nullptr, nullptr, 0, 0)); }, EPERM);
+  check_denied([] { return result(syscall(457, nullptr, nullptr, 0, 0)); }, EPERM);
+  // Host-wide resources and calls beyond the run's own memory (attack 50).
+  check_denied(
+      [] {
+        aio_context_t ctx = 0;
+        long rc = syscall(SYS_io_setup, 1, &ctx);
+        if (rc == 0) syscall(SYS_io_destroy, ctx);
+        return result(rc);
+      },
+      EPERM);
+  check_denied(
+      [] {
+        char entry[16] = {};
+        return result(syscall(SYS_modify_ldt, 0, entry, sizeof entry));
+      },
+      EPERM);
+  check_denied([] { return result(syscall(SYS_vmsplice, -1, nullptr, 0, 0)); }, EPERM);
+  check_denied([] { return result(syscall(SYS_move_pages, 0, 0, nullptr, nullptr, nullptr, 0)); },
+               EPERM);
+  check_denied([] { return result(syscall(SYS_mbind, nullptr, 0, 0, nullptr, 0, 0)); }, EPERM);
+  check_denied([] { return result(syscall(SYS_syncfs, -1)); }, EPERM);
+  check_denied([] { return result(syscall(SYS_name_to_handle_at, -1, "", nullptr, nullptr, 0)); },
+               EPERM);
+  check_denied([] { return result(syscall(SYS_memfd_create, "cjs", 0)); }, EPERM);
+}
+
+TEST_CASE("seccomp answers ENOSYS where programs fall back to an older call", "[seccomp]") {
+  // Unfiltered, each of these exists (Linux >= 5.6) and fails differently.
+  check_denied([] { return result(syscall(SYS_openat2, -1, nullptr, nullptr, 0)); }, ENOSYS);
+  check_denied([] { return result(syscall(SYS_pidfd_open, getpid(), 0)); }, ENOSYS);
+}
+
+TEST_CASE("seccomp allows the ioctls CPython uses and no others", "[seccomp]") {
+  auto ioctl_on_pipe = [](unsigned long request) {
+    return [request] {
+      int fds[2];
+      if (pipe(fds) != 0) return 200;
+      int value = 0;
+      return result(ioctl(fds[0], request, &value));
+    };
+  };
+  CHECK(in_child(true, ioctl_on_pipe(FIONREAD)) == 0);
+  CHECK(in_child(true, ioctl_on_pipe(FIONBIO)) == 0);
+  CHECK(in_child(true, ioctl_on_pipe(TCGETS)) == ENOTTY);
+  // FIOASYNC: allowed unfiltered, not in the list.
+  check_denied(ioctl_on_pipe(FIOASYNC), EPERM);
 }

@@ -18,8 +18,10 @@ struct HttpReply {
 
 class HttpClient {
  public:
-  // Connects to 127.0.0.1:`port` (REQUIREd); reads time out after 30 s.
-  explicit HttpClient(std::uint16_t port);
+  // Connects to 127.0.0.1:`port` (REQUIREd), from the loopback address
+  // `source` when given (another client address: 127.0.0.2, say); reads time
+  // out after 30 s.
+  explicit HttpClient(std::uint16_t port, const char* source = nullptr);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -13,8 +13,10 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -200,7 +202,7 @@ class ServiceTest(unittest.TestCase):
             self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
             status, body, headers = self.answer_of(thread, result, realtime + 30 + 60)
         finally:
-            os.kill(busy, signal.SIGCONT)
+            signal_quietly(busy, signal.SIGCONT)  # the supervisor may have killed it already
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body), {"globals_dict": {"k": 2},
                                             "emsg": "Couldn't execute sandboxed code: See logs."})
@@ -213,7 +215,8 @@ class ServiceTest(unittest.TestCase):
         deadline = realtime + 30
         self.assertGreater(result["seconds"], deadline - 0.5)
         self.assertLess(result["seconds"], deadline + 15)
-        # Resumed, the worker finds its socket closed and exits; the pool is whole again.
+        # Killed by the supervisor (or, resumed first, it finds its socket closed
+        # and exits); the pool is whole again.
         deadline = time.monotonic() + 30
         while (busy in service.workers() or len(service.workers()) < 2) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -221,6 +224,111 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(len(service.workers()), 2)
         for _ in range(3):
             self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
+
+    def test_killed_acceptor_is_restarted_and_serves_within_a_second(self):
+        service = self.start()
+        service.wait_workers_ready(2)
+        old = service.acceptor()
+        self.assertIsNotNone(old)
+        os.kill(old, signal.SIGKILL)
+        killed = time.monotonic()
+        healthy_after = None
+        while time.monotonic() - killed < 10:
+            try:
+                if service.request("GET", "/health/", timeout=2)[0] == 200:
+                    healthy_after = time.monotonic() - killed
+                    break
+            except OSError:
+                pass  # reset by the dying acceptor, or refused without a listener
+            time.sleep(0.005)
+        print("acceptor SIGKILL -> first 200 on /health/: %s s" % (
+            "none" if healthy_after is None else "%.3f" % healthy_after), file=sys.stderr)
+        self.assertIsNotNone(healthy_after, service.logs())
+        self.assertLess(healthy_after, 1.0)
+        self.assertIsNone(service.proc.poll(), "the supervisor exited")
+        self.assertNotIn(old, [service.acceptor()])
+        # The workers serve the new acceptor.
+        service.wait_workers_ready(2, timeout=30)
+        for _ in range(3):
+            self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
+        self.assertEqual(len(service.workers()), 2)
+
+    def test_killed_supervisor_takes_every_process_down_at_once(self):
+        # systemd restarts a clean service only if nothing of the old one
+        # lingers: not the acceptor, not a worker, not a run below a worker.
+        service = self.start()
+        self.run_in_thread(service, "import time\ntime.sleep(20)", timeout=30)
+        self.assertIsNotNone(busy_worker(service), "no worker picked up the request")
+        tree = descendants(service.proc.pid)
+        deadline = time.monotonic() + 10
+        while not sandbox_processes(tree) and time.monotonic() < deadline:
+            time.sleep(0.01)
+            tree = descendants(service.proc.pid)
+        self.assertTrue(sandbox_processes(tree), "the run's interpreter never started")
+        service.proc.kill()
+        service.proc.wait()
+        killed = time.monotonic()
+        while time.monotonic() - killed < 1:
+            left = [p for p in tree if running(p)] + sandbox_processes()
+            if not left:
+                break
+            time.sleep(0.01)
+        self.assertEqual(left, [], "still running 1 s after the supervisor's SIGKILL:\n%s"
+                         % "\n".join(b" ".join(cmdline(p)).decode() for p in left))
+
+    def test_worker_stopped_past_its_deadline_is_killed_and_replaced(self):
+        # The deadline is REALTIME + 30 s. The run sleeps long enough for the
+        # test to find its worker busy, which then never resumes.
+        realtime = 2
+        service = self.start(config(limits={"CPU": 2, "REALTIME": realtime}))
+        service.wait_workers_ready(2)
+        thread, result = self.run_in_thread(service, "import time\ntime.sleep(1.8)", {"k": 3},
+                                            timeout=realtime + 90)
+        busy = busy_worker(service)
+        self.assertIsNotNone(busy, "no worker picked up the request")
+        os.kill(busy, signal.SIGSTOP)
+        self.addCleanup(signal_quietly, busy, signal.SIGCONT)
+        status, body, _ = self.answer_of(thread, result, realtime + 30 + 30)
+        self.assertEqual((status, json.loads(body)),
+                         (200, {"globals_dict": {"k": 3},
+                                "emsg": "Couldn't execute sandboxed code: See logs."}))
+        # Still stopped, it is killed and its slot gets a new worker.
+        deadline = time.monotonic() + 5
+        while running(busy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(running(busy), "the stopped worker was left in place:\n" + service.logs())
+        service.wait_workers_ready(2, timeout=30)
+        self.assertEqual(len(service.workers()), 2)
+        for _ in range(3):
+            self.assertEqual(service.execute("x = 1 + 1")[1], b'{"globals_dict":{"x":2}}')
+
+    def test_health_turns_503_while_executions_fail_for_machinery_reasons(self):
+        # The sandbox disk: a small tmpfs that the test fills and empties.
+        root = tempfile.mkdtemp(prefix="cjs-heal-sandbox-root-")
+        self.addCleanup(shutil.rmtree, root, True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", root], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", root])
+        service = self.start(config(sandbox_root=root))
+        service.wait_workers_ready(2)
+        self.assertEqual(service.execute("x = 1")[1], b'{"globals_dict":{"x":1}}')
+        filler = os.path.join(root, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass  # full
+        see_logs = {"globals_dict": {}, "emsg": "Couldn't execute sandboxed code: See logs."}
+        for attempt in range(5):
+            self.assertEqual(service.request("GET", "/health/")[0], 200, "after %d" % attempt)
+            status, body, _ = service.execute("x = 1")
+            self.assertEqual((status, json.loads(body)), (200, see_logs))
+        self.assertEqual(service.request("GET", "/health/")[:2],
+                         (503, b'{"status": "UNAVAILABLE"}'))
+        os.unlink(filler)
+        self.assertEqual(service.execute("x = 1")[1], b'{"globals_dict":{"x":1}}')
+        self.assertEqual(service.request("GET", "/health/")[:2], (200, b'{"status": "OK"}'))
+        self.assertIn("executions keep failing for machinery reasons", service.logs())
 
     def test_sigterm_drains_in_flight_requests(self):
         service = self.start()
@@ -297,7 +405,7 @@ class ServiceTest(unittest.TestCase):
         s = socket.create_connection(("127.0.0.1", service.port), timeout=30)
         s.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n")
         start = time.monotonic()
-        # Trickle a header byte per second; the 10 s header deadline ends it
+        # Trickle a header byte per second; the 5 s header deadline ends it
         # (the server closes: end of stream, or a reset).
         try:
             while time.monotonic() - start < 25:
@@ -461,7 +569,10 @@ class ServiceTest(unittest.TestCase):
         def low_nofile():
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-        service = self.start(config(max_connections=100000), preexec_fn=low_nofile)
+        # Every client comes from 127.0.0.1: the per-address cap is lifted so
+        # that the descriptor limit, not the cap, is what the acceptor meets.
+        service = self.start(config(max_connections=100000, max_connections_per_ip=100000),
+                             preexec_fn=low_nofile)
         started = time.monotonic()
         held = []
         try:
@@ -491,6 +602,98 @@ class ServiceTest(unittest.TestCase):
                              "%d accept failures logged in %.1f s" % (len(failures), elapsed))
         self.assertIn('"suppressed"', failures[-1])
         self.assertLess(len(logs.splitlines()), 100)
+
+    def test_acceptor_memory_is_bounded_by_max_buffered_body_bytes(self):
+        # 40 clients each send all but one byte of a maximal (32 MiB) body
+        # and wait; unbounded, the acceptor held 1.38 GB.
+        budget = 64 << 20
+        body_size = 32 << 20
+        service = self.start(config(max_buffered_body_bytes=budget), workers=1)
+        acceptor = service.acceptor()
+        self.assertIsNotNone(acceptor)
+        header = ("POST /api/v0/code-exec HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Type: application/x-www-form-urlencoded\r\n"
+                  "Content-Length: %d\r\n\r\n" % body_size).encode()
+        body = b"x" * (body_size - 1)
+        answers = []
+
+        def client():
+            s = socket.create_connection(("127.0.0.1", service.port), timeout=60)
+            try:
+                s.sendall(header)
+                try:
+                    s.sendall(body)
+                except OSError:
+                    pass  # refused and closed while still sending
+                s.settimeout(2)
+                try:
+                    answers.append(s.recv(65536))
+                except socket.timeout:
+                    answers.append(b"")  # its body fit: it waits for the rest
+                time.sleep(3)  # hold what fit while the RSS is read
+            finally:
+                s.close()
+
+        threads = [threading.Thread(target=client) for _ in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with open("/proc/%d/status" % acceptor) as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+        peak = int(status["VmHWM"].split()[0]) * 1024
+        print("acceptor peak RSS %.1f MiB (budget %d MiB)" % (peak / 2**20, budget >> 20),
+              file=sys.stderr)
+        refused = [a for a in answers if a.startswith(b"HTTP/1.1 503")]
+        self.assertGreaterEqual(len(refused), 40 - budget // body_size)
+        self.assertIn(b"Too many request bodies in progress; retry later", refused[0])
+        self.assertIn(b"\r\nRetry-After: 1\r\n", refused[0])
+        self.assertLess(peak, budget + (64 << 20))
+        self.assertEqual(service.request("GET", "/health/")[0], 200)
+
+    def test_half_headers_from_one_address_do_not_delay_another(self):
+        # A slowloris: one address opens connections and sends half a header
+        # on each. Beyond max_connections_per_ip they are closed at once, so
+        # they cannot fill max_connections and hold out other clients.
+        service = self.start(config(max_connections=100, max_connections_per_ip=64))
+        held = []
+        for _ in range(150):
+            s = socket.create_connection(("127.0.0.1", service.port), timeout=30)
+            s.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n")
+            held.append(s)
+        time.sleep(0.5)
+        start = time.monotonic()
+        try:
+            other = socket.create_connection(("127.0.0.1", service.port), timeout=30,
+                                             source_address=("127.0.0.2", 0))
+            other.sendall(b"GET /health/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = other.recv(65536)
+            other.close()
+        finally:
+            for s in held:
+                s.close()
+        elapsed = time.monotonic() - start
+        print("another address answered after %.2f s" % elapsed, file=sys.stderr)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer)
+        self.assertLess(elapsed, 2)
+        self.assertIn("max_connections_per_ip reached", service.logs())
+
+
+def running(pid):
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def signal_quietly(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def hold_served_connections(service, count):

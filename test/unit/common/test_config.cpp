@@ -57,6 +57,10 @@ void CheckSameSettings(const Config& a, const Config& b) {
   CHECK(a.stderr_cap_bytes == b.stderr_cap_bytes);
   CHECK(a.max_body_bytes == b.max_body_bytes);
   CHECK(a.max_connections == b.max_connections);
+  CHECK(a.max_connections_per_ip == b.max_connections_per_ip);
+  CHECK(a.max_buffered_body_bytes == b.max_buffered_body_bytes);
+  CHECK(a.header_timeout_seconds == b.header_timeout_seconds);
+  CHECK(a.queue_timeout_seconds == b.queue_timeout_seconds);
   CHECK(a.sandbox_root == b.sandbox_root);
   CHECK(a.tmp_size_bytes == b.tmp_size_bytes);
   CHECK(a.memory_limit_bytes == b.memory_limit_bytes);
@@ -114,6 +118,10 @@ TEST_CASE("the embedded default parses without warnings and spells out every key
                           "stderr_cap_bytes:",
                           "max_body_bytes:",
                           "max_connections:",
+                          "max_connections_per_ip:",
+                          "max_buffered_body_bytes:",
+                          "header_timeout_seconds:",
+                          "queue_timeout_seconds:",
                           "sandbox_root:",
                           "tmp_size_bytes:",
                           "memory_limit_bytes:",
@@ -218,6 +226,9 @@ CODEJAIL_SERVICE:
   stderr_cap_bytes: 2048
   max_body_bytes: 1_048_576
   max_connections: 20
+  max_connections_per_ip: 8
+  max_buffered_body_bytes: 2097152
+  header_timeout_seconds: 2.5
   sandbox_root: /var/lib/codejail
   tmp_size_bytes: 4096
   memory_limit_bytes: 0
@@ -234,6 +245,9 @@ CODEJAIL_SERVICE:
   CHECK(config.stderr_cap_bytes == 2048);
   CHECK(config.max_body_bytes == 1048576);
   CHECK(config.max_connections == 20);
+  CHECK(config.max_connections_per_ip == 8);
+  CHECK(config.max_buffered_body_bytes == 2097152);
+  CHECK(config.header_timeout_seconds == 2.5);
   CHECK(config.sandbox_root == "/var/lib/codejail");
   CHECK(config.tmp_size_bytes == 4096);
   CHECK(config.memory_limit_bytes == 0);
@@ -329,6 +343,10 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
        "CODEJAIL_SERVICE.max_connections: expected an "
        "integer from 1 to 100000, got '0'"},
       {"CODEJAIL_SERVICE: {max_connections: 100001}", "CODEJAIL_SERVICE.max_connections"},
+      {"CODEJAIL_SERVICE: {max_connections_per_ip: 0}", "CODEJAIL_SERVICE.max_connections_per_ip"},
+      {"CODEJAIL_SERVICE: {max_buffered_body_bytes: 10}",
+       "CODEJAIL_SERVICE.max_buffered_body_bytes"},
+      {"CODEJAIL_SERVICE: {header_timeout_seconds: 0}", "CODEJAIL_SERVICE.header_timeout_seconds"},
       {"CODEJAIL_SERVICE: {tmp_size_bytes: 0}", "CODEJAIL_SERVICE.tmp_size_bytes"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 0}", "CODEJAIL_SERVICE.sandbox_uid_base"},
       {"CODEJAIL_SERVICE: {sandbox_uid_base: 999}", "CODEJAIL_SERVICE.sandbox_uid_base"},

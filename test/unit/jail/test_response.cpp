@@ -42,9 +42,20 @@ TEST_CASE("success with an empty input or empty sandbox globals", "[response]") 
 }
 
 TEST_CASE("sandbox stdout must be a JSON object", "[response]") {
-  CHECK(cjs::jail::parse_sandbox_globals(R"({"a": 1})"));
-  CHECK_FALSE(cjs::jail::parse_sandbox_globals(""));
-  CHECK_FALSE(cjs::jail::parse_sandbox_globals("[1]"));
-  CHECK_FALSE(cjs::jail::parse_sandbox_globals("{\"a\": 1}garbage"));
-  CHECK_FALSE(cjs::jail::parse_sandbox_globals("{\"a\": 1"));
+  CHECK(cjs::jail::parse_sandbox_globals(R"({"a": 1})", 100));
+  CHECK_FALSE(cjs::jail::parse_sandbox_globals("", 100));
+  CHECK_FALSE(cjs::jail::parse_sandbox_globals("[1]", 100));
+  CHECK_FALSE(cjs::jail::parse_sandbox_globals("{\"a\": 1}garbage", 100));
+  CHECK_FALSE(cjs::jail::parse_sandbox_globals("{\"a\": 1", 100));
+}
+
+TEST_CASE("sandbox stdout is parsed within a budget of values and keys", "[response]") {
+  // The object, its key, the array and its two numbers: five.
+  const std::string_view text = R"({"a": [1, 2]})";
+  CHECK(cjs::json::count_values(parse(text)) == 5);
+  CHECK(cjs::jail::parse_sandbox_globals(text, 5));
+  CHECK_FALSE(cjs::jail::parse_sandbox_globals(text, 4));
+  const auto refused = cjs::json::parse(text, cjs::json::ParseBudget{4});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error.message == cjs::json::kTooManyValues);
 }
