@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include "common/log.h"
 #include "os/egress_lock.h"
+#include "os/parent_death.h"
 #include "server/acceptor/control_receiver.h"
 #include "server/acceptor/drain.h"
 #include "server/acceptor/listener.h"
@@ -129,11 +132,15 @@ class Acceptor {
 int run_acceptor(AcceptorSetup setup) {
   keep_large_allocations_mmapped();
   raise_open_file_limit(setup.config.max_connections);
+  const pid_t supervisor = getppid();
   std::string error;
   if (!drop_to_service_account(setup.run_as_uid, setup.run_as_gid, error)) {
     log::error(error);
     return 1;
   }
+  // Changing the user clears the parent-death signal (prctl(2)): ask again,
+  // or the acceptor would outlive a killed supervisor while it drains.
+  if (!os::die_with_parent(supervisor)) return 1;
   os::EgressLock lock = os::restrict_own_network();
   log::info("acceptor egress lock", {{"detail", lock.detail}});
   Acceptor acceptor(std::move(setup));

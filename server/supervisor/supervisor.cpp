@@ -180,7 +180,9 @@ class Supervisor {
       log::error("the acceptor keeps dying at its start; stopping");
       return false;
     }
-    if (quick) std::this_thread::sleep_for(milliseconds(500));
+    // The first restart is immediate (an acceptor killed soon after the
+    // start is not a crash loop yet); later quick ones wait a little.
+    if (quick_acceptor_deaths_ > 1) std::this_thread::sleep_for(milliseconds(500));
     workers_->close_control_fd();
     if (!start_acceptor()) return false;
     log::info("acceptor restarted",

@@ -256,9 +256,19 @@ class ServiceTest(unittest.TestCase):
     def test_killed_supervisor_takes_every_process_down_at_once(self):
         # systemd restarts a clean service only if nothing of the old one
         # lingers: not the acceptor, not a worker, not a run below a worker.
-        service = self.start()
+        # One worker, busy, and a second request queued behind it: an
+        # acceptor left running would wait out that request's queue timeout.
+        service = self.start(config(queue_timeout_seconds=3), workers=1)
+        service.wait_workers_ready(1)
         self.run_in_thread(service, "import time\ntime.sleep(20)", timeout=30)
         self.assertIsNotNone(busy_worker(service), "no worker picked up the request")
+        self.run_in_thread(service, "x = 1", timeout=30)
+        deadline = time.monotonic() + 10
+        queued = False
+        while not queued and time.monotonic() < deadline:
+            queued = b"\ncodejail_queue_depth 1\n" in service.request("GET", "/metrics")[1]
+            time.sleep(0.01)
+        self.assertTrue(queued, "the second request never queued")
         tree = descendants(service.proc.pid)
         deadline = time.monotonic() + 10
         while not sandbox_processes(tree) and time.monotonic() < deadline:
