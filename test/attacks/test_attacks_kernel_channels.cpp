@@ -50,12 +50,23 @@ const std::string kWatchedDir =
     "import importlib.util, os\n"
     "WATCHED = os.path.dirname(importlib.util.find_spec('six').cached).encode()\n";
 
+// A watcher's wait: whether the notification descriptor `fd` reports an
+// event within 6 s (the actor's 3 s of imports fall inside).
+const std::string kEventsSeen =
+    "import os, select, time\n"
+    "def events_seen(fd):\n"
+    "    end = time.monotonic() + 6\n"
+    "    while time.monotonic() < end:\n"
+    "        if select.select([fd], [], [], 0.2)[0]:\n"
+    "            return len(os.read(fd, 4096)) > 0\n"
+    "    return False\n";
+
 }  // namespace
 
 TEST_CASE("46: inotify cannot watch another run import a module", "[attack][deny]") {
   const std::string watcher =
-      kWatchedDir +
-      "import ctypes, os, select, time, errno\n"
+      kWatchedDir + kEventsSeen +
+      "import ctypes, errno\n"
       "def watch():\n"
       "    libc = ctypes.CDLL(None, use_errno=True)\n"
       "    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)\n"
@@ -63,11 +74,7 @@ TEST_CASE("46: inotify cannot watch another run import a module", "[attack][deny
       "        return errno.errorcode[ctypes.get_errno()], False\n"
       "    if libc.inotify_add_watch(fd, WATCHED, 0x20 | 0x1) < 0:\n"
       "        return 'watch ' + errno.errorcode[ctypes.get_errno()], False\n"
-      "    end = time.monotonic() + 6\n"
-      "    while time.monotonic() < end:\n"
-      "        if select.select([fd], [], [], 0.2)[0]:\n"
-      "            return 'ok', len(os.read(fd, 4096)) > 0\n"
-      "    return 'ok', False\n"
+      "    return 'ok', events_seen(fd)\n"
       "inotify, seen = watch()\n"
       "del WATCHED\n";
   const std::string body = watch_while_acting(46, watcher, kImportingActor, kImportingActorBody);
@@ -76,8 +83,8 @@ TEST_CASE("46: inotify cannot watch another run import a module", "[attack][deny
 
 TEST_CASE("47: fanotify cannot watch another run import a module", "[attack][deny]") {
   const std::string watcher =
-      kWatchedDir +
-      "import ctypes, os, select, time, errno\n"
+      kWatchedDir + kEventsSeen +
+      "import ctypes, errno\n"
       "def watch():\n"
       "    libc = ctypes.CDLL(None, use_errno=True)\n"
       "    libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64,\n"
@@ -89,11 +96,7 @@ TEST_CASE("47: fanotify cannot watch another run import a module", "[attack][den
       "    # FAN_MARK_ADD on the inode; FAN_OPEN | FAN_EVENT_ON_CHILD\n"
       "    if libc.fanotify_mark(fd, 0x1, 0x20 | 0x08000000, -100, WATCHED) < 0:\n"
       "        return 'mark ' + errno.errorcode[ctypes.get_errno()], False\n"
-      "    end = time.monotonic() + 6\n"
-      "    while time.monotonic() < end:\n"
-      "        if select.select([fd], [], [], 0.2)[0]:\n"
-      "            return 'ok', len(os.read(fd, 4096)) > 0\n"
-      "    return 'ok', False\n"
+      "    return 'ok', events_seen(fd)\n"
       "fanotify, seen = watch()\n"
       "del WATCHED\n";
   const std::string body = watch_while_acting(47, watcher, kImportingActor, kImportingActorBody);

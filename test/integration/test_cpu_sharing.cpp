@@ -17,6 +17,7 @@
 
 #include "executor_fixture.h"
 #include "jail/cgroups.h"
+#include "test/support/test_support.h"
 
 using namespace cjs::itest;
 
@@ -90,30 +91,24 @@ double benign_seconds() {
   return std::stod(*elapsed);
 }
 
+// CPU 1 s and a wall clock far beyond it: only the CPU limit can end the run.
+RunArgs one_cpu_second() {
+  RunArgs args;
+  args.config = config_with_limits([](cjs::Limits& l) {
+    l.cpu_seconds = 1;
+    l.realtime_seconds = 60;
+  });
+  return args;
+}
+
 // benign_seconds() in a forked runner: a runner kills every child of its
 // process when its run ends, and the hogs are children of this one.
 double benign_seconds_in_child() {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    double seconds = -1;
-    try {
-      seconds = benign_seconds();
-    } catch (...) {
-    }
-    (void)!write(fds[1], &seconds, sizeof seconds);
-    _exit(0);
-  }
-  close(fds[1]);
-  double seconds = -1;
-  const bool got = read(fds[0], &seconds, sizeof seconds) == sizeof seconds;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(got);
+  const std::string text =
+      cjs::test::text_of_forked_child([] { return std::to_string(benign_seconds()); });
+  INFO("child's answer: '" << text << "'");
+  REQUIRE(!text.empty());
+  const double seconds = std::stod(text);
   REQUIRE(seconds > 0);
   return seconds;
 }
@@ -126,11 +121,7 @@ TEST_CASE("CPU bounds all of a run's processes together: SIGXCPU, status -24",
   // Eight busy children and a parent that only waits: RLIMIT_CPU alone lets
   // each child use its own second (8 s in all) and the parent exit 0.
   const double cpu_before = children_cpu_seconds();
-  RunArgs args;
-  args.config = config_with_limits([](cjs::Limits& l) {
-    l.cpu_seconds = 1;
-    l.realtime_seconds = 60;
-  });
+  const RunArgs args = one_cpu_second();
   const Execution exec = execute(
       "import os\n"
       "for i in range(8):\n"
@@ -160,11 +151,7 @@ TEST_CASE("code that ignores SIGXCPU is killed at CPU+1 seconds of all its proce
   // Five busy processes that ignore SIGXCPU, each writing its own CPU time
   // to stderr as it goes: RLIMIT_CPU alone kills each at its own 2 s (10 s
   // in all); the run's limit kills all at 2 s together.
-  RunArgs args;
-  args.config = config_with_limits([](cjs::Limits& l) {
-    l.cpu_seconds = 1;
-    l.realtime_seconds = 60;
-  });
+  const RunArgs args = one_cpu_second();
   const Execution exec = execute(
       "import os, signal, time\n"
       "signal.signal(signal.SIGXCPU, signal.SIG_IGN)\n"

@@ -41,6 +41,17 @@ double own_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// AddressSanitizer keeps freed memory in quarantine and instruments every
+// copy: the same handling measured +120 MiB and 0.86 s there (+45 MiB and
+// 0.08 s in the release build), still well under the unbounded parse.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kPeakRssBoundMib = 240;
+constexpr double kCpuBoundSeconds = 3;
+#else
+constexpr double kPeakRssBoundMib = 64;
+constexpr double kCpuBoundSeconds = 0.5;
+#endif
+
 }  // namespace
 
 TEST_CASE("a run's output costs the worker a bounded amount of memory and CPU",
@@ -74,6 +85,6 @@ TEST_CASE("a run's output costs the worker a bounded amount of memory and CPU",
   CHECK(global_json(report.body, "big")->size() == 10'000'002);
   // The sandbox's stdin (10 MB), the captured stdout (10 MB) and the answer
   // (10 MB) are the floor; parsing 5M values took 413 MiB and 1 s of CPU.
-  CHECK(extra_mib < 64);
-  CHECK(worker_cpu < 0.5);
+  CHECK(extra_mib < kPeakRssBoundMib);
+  CHECK(worker_cpu < kCpuBoundSeconds);
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,5 +89,11 @@ inline constexpr int kChildSignaled = 1000;
 // Waits for the forked child `pid` (retrying on EINTR): its exit status,
 // kChildSignaled + signal, or -1 when it cannot be waited for.
 int wait_child_code(pid_t pid);
+
+// Runs `produce` in a forked child and returns the text it produced, for
+// work that must not happen in this process (under an address-space cap;
+// next to hogs that a runner, which kills its process's children, would
+// take with it). "" when `produce` threw or the child died first.
+std::string text_of_forked_child(const std::function<std::string()>& produce);
 
 }  // namespace cjs::test

@@ -27,6 +27,7 @@
 #include "server/http_session.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
+#include "test/support/test_support.h"
 
 namespace asio = boost::asio;
 namespace form = cjs::server::form;
@@ -113,13 +114,8 @@ std::size_t address_space_bytes() {
 // ApiHandler, in a child whose address space is capped 128 MiB above what it
 // uses: the handler's own out-of-memory answer, as it hands it to the session.
 Answer handler_out_of_memory_answer() {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::string text = "no answer";
+  const std::string text = cjs::test::text_of_forked_child([] {
+    std::string answer = "no answer";
     {
       HandlerRig rig;
       ApiRequest request;
@@ -142,27 +138,12 @@ Answer handler_out_of_memory_answer() {
         for (const auto& [name, value] : got->headers) {
           if (name == "Retry-After") retry_after = value;
         }
-        text = std::to_string(got->status) + "\n" + got->content_type + "\n" + retry_after + "\n" +
-               got->body;
+        answer = std::to_string(got->status) + "\n" + got->content_type + "\n" + retry_after +
+                 "\n" + got->body;
       }
     }
-    const char* p = text.data();
-    std::size_t left = text.size();
-    while (left > 0) {
-      const ssize_t n = write(fds[1], p, left);
-      if (n <= 0) break;
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, n);
-  close(fds[0]);
-  int wstatus = 0;
-  waitpid(pid, &wstatus, 0);
+    return answer;
+  });
   INFO("child answer: " << text);
   REQUIRE(std::count(text.begin(), text.end(), '\n') >= 3);
   Answer answer;
