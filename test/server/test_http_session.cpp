@@ -256,6 +256,34 @@ TEST_CASE("http session: bodies beyond max_buffered_body_bytes get 503 and take 
   server.wait_for_sessions();
 }
 
+TEST_CASE("http session: a chunked body is held to max_buffered_body_bytes as it grows", "[http]") {
+  // No Content-Length to reserve up front: the session reserves what the
+  // body holds as its chunks arrive, and refuses it once that exceeds the
+  // budget (unchecked, the whole 1 MiB was read and handed on).
+  constexpr std::size_t kBudget = 256u << 10;
+  Server server(4u << 20);
+  server.limits.body_budget = std::make_shared<server::BodyBudget>(kBudget);
+  HttpClient client(server.port());
+  auto exchange = std::async(std::launch::async, [&client] {
+    client.send(
+        "POST /api/v0/code-exec HTTP/1.1\r\nHost: localhost\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+    for (int i = 0; i < 16; ++i) {
+      if (!client.send(chunk)) break;  // refused: the server stops reading
+    }
+    client.send("0\r\n\r\n");
+    return client.receive();
+  });
+  const std::optional<HttpReply> reply = server.serve_until(exchange);
+  REQUIRE(reply);
+  CHECK(reply->status == 503);
+  CHECK(reply->body == R"({"detail":"Too many request bodies in progress; retry later"})");
+  CHECK(server.limits.body_budget->used() == 0);
+  client.close();
+  server.wait_for_sessions();
+}
+
 TEST_CASE("http session: a connection that sends half a header is closed within seconds",
           "[http]") {
   // 1024 of them held every connection for the old 10 s header timeout.
