@@ -355,8 +355,10 @@ SANDBOX_UID_BASE = int(os.environ["API_TEST_SANDBOX_UID_BASE"]) if os.environ.ge
 
 def sandbox_uid_processes():
     """(pid, uid, comm) of local processes running as one of the service's
-    sandbox uids (needs SANDBOX_UID_BASE)."""
-    found = []
+    sandbox uids (needs SANDBOX_UID_BASE), except interpreters prestarted for
+    a request that has not come yet (warm start): those read a stdin pipe
+    that their worker, not a sandbox process, still holds open."""
+    sandboxed, held_outside = [], set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -367,8 +369,21 @@ def sandbox_uid_processes():
         except (OSError, KeyError, ValueError, IndexError):
             continue
         if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + 256:
-            found.append((int(entry), uid, fields.get("Name", "").strip()))
-    return found
+            try:
+                stdin = os.readlink("/proc/%s/fd/0" % entry)
+            except OSError:
+                stdin = None
+            sandboxed.append((int(entry), uid, fields.get("Name", "").strip(), stdin))
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % entry):
+                target = os.readlink("/proc/%s/fd/%s" % (entry, fd))
+                if target.startswith("pipe:"):
+                    held_outside.add(target)
+        except OSError:
+            continue
+    return [(pid, uid, name) for pid, uid, name, stdin in sandboxed
+            if not (stdin and stdin.startswith("pipe:") and stdin in held_outside)]
 
 
 def raw_http(data, timeout=30):

@@ -108,6 +108,12 @@ CODEJAIL_SERVICE:
   sandbox_uid_base: 61000     # executions run as uid/gid base+slot (service started as root)
   require_apparmor: false     # require the sandbox's AppArmor confinement
   log_code: false             # debugging only: log submitted code
+  # Start each worker's next sandbox before its request comes: the confined
+  # interpreter starts up while the worker is idle and waits for the code,
+  # so a request no longer waits for Python to start (docs/performance.md).
+  # Used when the request's python_path and limits are those of the worker's
+  # previous one; otherwise the request starts cold, as with false.
+  warm_start: true
 )yaml";
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
@@ -352,6 +358,8 @@ class Parser {
         config.require_apparmor = Bool(value, sub);
       } else if (key == "log_code") {
         config.log_code = Bool(value, sub);
+      } else if (key == "warm_start") {
+        config.warm_start = Bool(value, sub);
       } else {
         WarnUnknown(path, key);
       }

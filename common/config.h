@@ -56,6 +56,7 @@ struct Config {
   std::uint32_t sandbox_uid_base = 61000;     // sandbox_uid_base: run uid/gid = base + slot
   bool require_apparmor = false;              // require_apparmor
   bool log_code = false;                      // log_code: debug switch, logs submitted code
+  bool warm_start = true;  // warm_start: each worker starts its next sandbox ahead of its request
 
   // Where the config came from, for logs ("<embedded default>" or a path).
   std::string source = "<embedded default>";

@@ -51,6 +51,7 @@ struct ExecutionSummary {
   bool hit_memory_limit = false;     // the run's cgroup memory cap OOM-killed something
   std::uint32_t applied_layers = 0;  // AppliedLayer bits of this run
   int landlock_abi = 0;              // the Landlock ABI it used (0: none)
+  bool warm_start = false;           // it ran in a sandbox started ahead of the request
 
   // No emsg: the code ran and its globals came back.
   bool success() const { return telemetry_status == kExecutedSuccess; }

@@ -51,6 +51,7 @@ void put_summary(std::string& out, const ExecutionSummary& s) {
   put_bool(out, s.hit_memory_limit);
   put_u32(out, s.applied_layers);
   put_u32(out, static_cast<std::uint32_t>(s.landlock_abi));
+  put_bool(out, s.warm_start);
 }
 
 // Wraps a body into a frame: length, kind, body.
@@ -130,7 +131,8 @@ class Cursor {
     if (!bytes(s.body) || !bytes(s.telemetry_status) || !i32(status) || !boolean(has_status) ||
         !bytes(s.failure) || !limits(s.limits) || !real(s.wall_seconds) || !size(s.stdout_bytes) ||
         !size(s.stderr_bytes) || !boolean(s.stdout_truncated) || !boolean(s.stderr_truncated) ||
-        !boolean(s.hit_memory_limit) || !u32(s.applied_layers) || !i32(s.landlock_abi)) {
+        !boolean(s.hit_memory_limit) || !u32(s.applied_layers) || !i32(s.landlock_abi) ||
+        !boolean(s.warm_start)) {
       return false;
     }
     if (has_status) s.sandbox_status = status;

@@ -177,7 +177,8 @@ int self_test(cjs::jail::Executor& executor) {
   // child reported it (the states above are what the executor plans).
   for (const auto& probe : report.probes) {
     if (probe.name != "functionality") continue;
-    std::printf("\napplied to the functionality probe's run:\n  %s (Landlock ABI %d)\n",
+    std::printf("\napplied to the functionality probe's run (%s):\n  %s (Landlock ABI %d)\n",
+                probe.warm_start ? "warm start: a prestarted sandbox" : "cold start",
                 cjs::applied_layer_names(probe.applied_layers).c_str(), probe.landlock_abi);
   }
   bool ok = report.all_passed();

@@ -429,13 +429,13 @@ ExecutionSummary Executor::execute(const ExecPayload& payload,
       resolve_limits(config_.limits, config_.limit_overrides, payload.limit_overrides_context));
 }
 
-Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
-                                              const std::vector<UploadedFile>& files,
-                                              const Limits& limits) {
+Executor::PreparedSandbox Executor::prepare_sandbox(const std::vector<std::string>& python_path,
+                                                    const std::vector<UploadedFile>& files,
+                                                    const Limits& limits) {
   std::optional<Ownership> owner;
   if (sandbox_uid_) owner = Ownership{*sandbox_uid_, *sandbox_gid_};
   SandboxDir dir = SandboxDir::create(config_.sandbox_root, owner);
-  dir.create_file("jailed_code", wrapper_source(payload.python_path));
+  dir.create_file("jailed_code", wrapper_source(python_path));
   for (const auto& file : files) dir.create_file(file.name, file.content);
   dir.seal();
   ChildPlan plan = plan_run(dir.host_path(), "/tmp/" + dir.name(), limits);
@@ -448,7 +448,62 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
     cgroup = cgroups_.create_run(dir.name(), caps, error);
     if (!cgroup) throw std::runtime_error("cannot create the run's cgroup: " + error);
   }
+  return PreparedSandbox{std::move(dir), std::move(cgroup), std::move(plan)};
+}
 
+void Executor::prestart(const std::vector<std::string>& python_path, const Limits& limits) {
+  if (warm_) discard(*warm_);
+  finish_cleanup();  // the last run's dirs go before a new one is made
+  try {
+    PreparedSandbox prepared = prepare_sandbox(python_path, {}, limits);
+    RunOptions options;
+    options.cgroup = prepared.cgroup.get();
+    std::string failure;
+    std::optional<StartedSandbox> started = start_sandboxed(prepared.plan, options, failure);
+    if (!started) {
+      log::warning("cannot prestart a sandbox; the next run starts cold", {{"error", failure}});
+      return;
+    }
+    warm_.emplace(WarmSandbox{std::move(prepared.dir), std::move(prepared.cgroup),
+                              std::move(*started), python_path, limits});
+  } catch (const std::exception& e) {
+    log::warning("cannot prestart a sandbox; the next run starts cold",
+                 {{"error", std::string(e.what())}});
+  }
+}
+
+void Executor::prestart_next() {
+  if (!config_.warm_start || warm_) return;
+  prestart(last_python_path_, last_limits_.value_or(resolve_limits(
+                                  config_.limits, config_.limit_overrides, std::nullopt)));
+}
+
+std::optional<Executor::WarmSandbox> Executor::take_prestarted(
+    const std::vector<std::string>& python_path, const Limits& limits) {
+  if (!warm_) return std::nullopt;
+  if (warm_->python_path != python_path || !(warm_->limits == limits) || !warm_->sandbox.alive()) {
+    // Started for another request (or killed while it waited): a cold run
+    // is exactly what this request needs.
+    discard(*warm_);
+    return std::nullopt;
+  }
+  std::optional<WarmSandbox> taken(std::move(*warm_));
+  warm_.reset();
+  return taken;
+}
+
+void Executor::discard(WarmSandbox& warm) {
+  warm.sandbox.kill();
+  finish_cleanup();
+  pending_dir_.emplace(std::move(warm.dir));
+  pending_cgroup_ = std::move(warm.cgroup);
+  if (warm_ && &warm == &*warm_) warm_.reset();
+  finish_cleanup();
+}
+
+Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
+                                              const std::vector<UploadedFile>& files,
+                                              const Limits& limits) {
   std::size_t globals_bytes = 0;
   const std::string stdin_data = sandbox_stdin(payload, globals_bytes);
   const GlobalsShape output_allowance = shape_of(payload.globals, globals_bytes);
@@ -461,7 +516,6 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
   // (the code's size buys nothing: it does not come back).
   options.stdout_cap = config_.stdout_cap_bytes + output_allowance.dumped_bytes;
   options.stderr_cap = config_.stderr_cap_bytes;
-  options.cgroup = cgroup.get();
   // CPU bounds the run's processes together where the cgroup accounts CPU;
   // RLIMIT_CPU still bounds each one (and alone, without cgroups).
   options.cpu_seconds = static_cast<double>(limits.cpu_seconds);
@@ -474,12 +528,45 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
   // spends its output bytes.
   sandboxed.max_output_values =
       output_allowance.values + config_.stdout_cap_bytes / 3 + json::kMaxNestingDepth;
-  sandboxed.run = run_sandboxed(plan, stdin_data, options);
+
+  std::optional<SandboxDir> dir;
+  std::unique_ptr<RunCgroup> cgroup;
+  if (std::optional<WarmSandbox> warm = take_prestarted(payload.python_path, limits)) {
+    // Its interpreter waits for stdin, so no course code has run: the files
+    // may still come, and the clock starts now.
+    if (!files.empty()) {
+      warm->dir.unseal();
+      for (const auto& file : files) warm->dir.create_file(file.name, file.content);
+      warm->dir.seal();
+      warm->dir.mark_changed();
+    }
+    warm->sandbox.restart_clock();
+    options.cgroup = warm->cgroup.get();
+    sandboxed.run = finish_sandboxed(warm->sandbox, stdin_data, options);
+    sandboxed.warm = true;
+    if (sandboxed.run.stdin_refused) {
+      // Killed after take_prestarted() saw it alive and before it read a
+      // byte: the request has not run at all, so it runs cold instead.
+      log::warning("a prestarted sandbox died before its request; running the request cold");
+      discard(*warm);
+      sandboxed.warm = false;
+    } else {
+      dir.emplace(std::move(warm->dir));
+      cgroup = std::move(warm->cgroup);
+    }
+  }
+  if (!sandboxed.warm) {
+    PreparedSandbox prepared = prepare_sandbox(payload.python_path, files, limits);
+    options.cgroup = prepared.cgroup.get();
+    sandboxed.run = run_sandboxed(prepared.plan, stdin_data, options);
+    dir.emplace(std::move(prepared.dir));
+    cgroup = std::move(prepared.cgroup);
+  }
   if (cgroup) sandboxed.hit_memory_limit = cgroup->hit_memory_limit();
 
-  // run_sandboxed() killed and waited for every process of the run (and
-  // emptied its cgroup): only directories are left to remove.
-  pending_dir_.emplace(std::move(dir));
+  // The run ended with every process of it killed and waited for (and its
+  // cgroup emptied): only directories are left to remove.
+  pending_dir_.emplace(std::move(*dir));
   pending_cgroup_ = std::move(cgroup);
   if (!defer_cleanup_) finish_cleanup();
   return sandboxed;
@@ -488,6 +575,8 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
 ExecutionSummary Executor::execute(const ExecPayload& payload,
                                    const std::vector<UploadedFile>& files, const Limits& limits) {
   finish_cleanup();  // the previous run's, if the caller has not yet
+  last_python_path_ = payload.python_path;
+  last_limits_ = limits;
   if (auto entry = entry_without_upload(payload, files)) {
     return machinery_failure(payload, limits,
                              "python_path entry '" + *entry + "' names no uploaded file");
@@ -517,6 +606,7 @@ ExecutionSummary Executor::execute(const ExecPayload& payload,
   summary.limits = limits;
   summary.hit_memory_limit = sandboxed.hit_memory_limit;
   summary.sandbox_status = run.status;
+  summary.warm_start = sandboxed.warm;
   record_measurements(run, summary);
   answer_from_output(payload, run, config_.stdout_cap_bytes, sandboxed.max_output_values, summary);
   return summary;

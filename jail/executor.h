@@ -45,6 +45,18 @@ class Executor {
   ExecutionSummary execute(const ExecPayload& payload, const std::vector<UploadedFile>& files,
                            const Limits& limits);
 
+  // Warm start (CODEJAIL_SERVICE.warm_start): starts the sandbox of a run
+  // with this python_path under these limits ahead of its request. Its
+  // interpreter starts up, fully confined, and waits for the code on stdin;
+  // the next execute() asking for the same uses it, any other discards it
+  // and runs cold. A failure is logged, and the next run is cold.
+  void prestart(const std::vector<std::string>& python_path, const Limits& limits);
+  // prestart() for what the last execution asked (before any: no
+  // python_path, the default limits); nothing when warm start is off or a
+  // sandbox is already waiting.
+  void prestart_next();
+  bool has_prestarted() const { return warm_.has_value(); }
+
   // With deferred cleanup on (the worker), execute() returns as soon as
   // every process of the run is dead and leaves the removal of the run's
   // sandbox dir and cgroup dirs to finish_cleanup(), which the caller runs
@@ -71,7 +83,34 @@ class Executor {
     RunResult run;
     bool hit_memory_limit = false;
     std::size_t max_output_values = 0;  // the parse budget of its stdout
+    bool warm = false;                  // it ran in a prestarted sandbox
   };
+
+  // A sandbox ready to start: its dir (wrapper and files written, sealed),
+  // its cgroup, and the plan of its processes.
+  struct PreparedSandbox {
+    SandboxDir dir;
+    std::unique_ptr<RunCgroup> cgroup;
+    ChildPlan plan;
+  };
+  // A sandbox started ahead of its request, and what it was started for.
+  struct WarmSandbox {
+    SandboxDir dir;
+    std::unique_ptr<RunCgroup> cgroup;
+    StartedSandbox sandbox;  // declared after dir and cgroup: destroyed (killed) first
+    std::vector<std::string> python_path;
+    Limits limits;
+  };
+
+  // Throws when the machinery fails.
+  PreparedSandbox prepare_sandbox(const std::vector<std::string>& python_path,
+                                  const std::vector<UploadedFile>& files, const Limits& limits);
+  // The prestarted sandbox if it was started for this python_path and these
+  // limits and still waits; otherwise discards it (if any) and gives nothing.
+  std::optional<WarmSandbox> take_prestarted(const std::vector<std::string>& python_path,
+                                             const Limits& limits);
+  // Kills a prestarted sandbox's run and removes its dirs.
+  void discard(WarmSandbox& warm);
 
   // Sandbox dir, cgroup, plan, and the run itself; throws when the machinery
   // fails before the interpreter could run.
@@ -100,6 +139,10 @@ class Executor {
   bool defer_cleanup_ = false;
   std::optional<SandboxDir> pending_dir_;  // the last run's, until finish_cleanup()
   std::unique_ptr<RunCgroup> pending_cgroup_;
+  std::optional<WarmSandbox> warm_;  // the prestarted sandbox, if any
+  // What the last execution asked, which prestart_next() expects again.
+  std::vector<std::string> last_python_path_;
+  std::optional<Limits> last_limits_;
 };
 
 }  // namespace cjs::jail

@@ -20,6 +20,7 @@ struct ProbeRun {
   std::optional<json::Value> globals;
   std::uint32_t applied_layers = 0;
   int landlock_abi = 0;
+  bool warm_start = false;
 };
 
 // The configured limits, but time enough for any host: a probe tests
@@ -37,10 +38,14 @@ ProbeRun run_code(Executor& executor, const std::string& code, const char* globa
   payload.code = code;
   payload.globals = *json::parse(globals_json).value;
   payload.slug = "startup-probe";
-  ExecutionSummary report = executor.execute(payload, {}, probe_limits(executor.config().limits));
+  const Limits limits = probe_limits(executor.config().limits);
+  // The path requests will take: with warm start, a prestarted sandbox.
+  if (executor.config().warm_start) executor.prestart(payload.python_path, limits);
+  ExecutionSummary report = executor.execute(payload, {}, limits);
   ProbeRun run;
   run.applied_layers = report.applied_layers;
   run.landlock_abi = report.landlock_abi;
+  run.warm_start = report.warm_start;
   json::ParseResult body = json::parse(report.body);
   if (!body || !body.value->is_object()) {
     run.emsg = "unparseable response body";
@@ -62,7 +67,7 @@ ProbeRun run_code(Executor& executor, const std::string& code, const char* globa
 ProbeResult expect_denied(Executor& executor, const char* name, const std::string& code,
                           std::initializer_list<std::string_view> expected) {
   ProbeRun run = run_code(executor, code, "{}");
-  ProbeResult result{name, false, "", run.applied_layers, run.landlock_abi};
+  ProbeResult result{name, false, "", run.applied_layers, run.landlock_abi, run.warm_start};
   if (run.emsg.empty()) {
     result.reason = "the code ran without error: confinement is missing";
     return result;
@@ -76,7 +81,8 @@ ProbeResult expect_denied(Executor& executor, const char* name, const std::strin
 
 ProbeResult probe_functionality(Executor& executor) {
   ProbeRun run = run_code(executor, "x = x + 1", R"({"x": 16})");
-  ProbeResult result{"functionality", false, "", run.applied_layers, run.landlock_abi};
+  ProbeResult result{"functionality",  false,         "", run.applied_layers,
+                     run.landlock_abi, run.warm_start};
   if (!run.emsg.empty()) {
     result.reason = run.emsg;
     return result;

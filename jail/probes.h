@@ -1,6 +1,7 @@
 // Startup confinement probes (api.md section 6): real executions through the
-// real path, plus a check that this process itself cannot connect out. Their
-// result gates execution (check 2 of api.md 2.2) and health.
+// real path (prestarted when warm start is on, as requests will be), plus a
+// check that this process itself cannot connect out. Their result gates
+// execution (check 2 of api.md 2.2) and health.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@ struct ProbeResult {
   std::string reason;                // why it failed (empty when passed)
   std::uint32_t applied_layers = 0;  // what its run applied (AppliedLayer bits; 0: no run)
   int landlock_abi = 0;              // the Landlock ABI its run used
+  bool warm_start = false;           // its run was prestarted (warm start on)
 };
 
 struct ProbeReport {

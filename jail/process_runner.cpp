@@ -284,14 +284,17 @@ void kill_keeper(pid_t pid, KeeperEnd& keeper) {
   keeper.exited = true;
 }
 
-void feed_stdin(short revents, RunStreams& s) {
+void feed_stdin(short revents, RunStreams& s, RunResult& result) {
   if (revents & (POLLERR | POLLHUP)) {
-    s.stdin_w.reset();  // the code closed stdin: fine
+    // The code closed stdin (fine), or the interpreter never read it.
+    result.stdin_refused = s.stdin_written == 0;
+    s.stdin_w.reset();
     return;
   }
   ssize_t n = write(s.stdin_w.get(), s.stdin_data.data() + s.stdin_written,
                     s.stdin_data.size() - s.stdin_written);
   if (n > 0) s.stdin_written += static_cast<std::size_t>(n);
+  if (n < 0 && errno == EPIPE && s.stdin_written == 0) result.stdin_refused = true;
   if ((n < 0 && errno != EAGAIN && errno != EINTR) || s.stdin_written == s.stdin_data.size()) {
     s.stdin_w.reset();
   }
@@ -303,7 +306,7 @@ void serve_streams(const std::vector<pollfd>& fds, RunStreams& s, const RunOptio
   for (const pollfd& p : fds) {
     if (p.revents == 0) continue;
     if (p.fd == s.stdin_w.get()) {
-      feed_stdin(p.revents, s);
+      feed_stdin(p.revents, s, result);
     } else if (p.fd == s.stdout_r.get()) {
       if (!drain(p.fd, result.stdout_stream, options.stdout_cap)) s.stdout_r.reset();
     } else if (p.fd == s.stderr_r.get()) {
@@ -405,9 +408,57 @@ void set_outcome(const Reports& reports, const KeeperEnd& keeper, RunResult& res
 
 }  // namespace
 
-RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
-                        const RunOptions& options) {
-  RunResult result;
+StartedSandbox::StartedSandbox(StartedSandbox&& other) noexcept
+    : keeper_(std::exchange(other.keeper_, -1)),
+      stdin_w_(std::move(other.stdin_w_)),
+      stdout_r_(std::move(other.stdout_r_)),
+      stderr_r_(std::move(other.stderr_r_)),
+      report_r_(std::move(other.report_r_)),
+      pidfd_(std::move(other.pidfd_)),
+      started_(other.started_),
+      applied_layers_(other.applied_layers_),
+      landlock_abi_(other.landlock_abi_) {}
+
+StartedSandbox::~StartedSandbox() { kill_run(); }
+
+void StartedSandbox::kill_run() {
+  if (keeper_ < 0) return;
+  // The keeper is pid 1 of the run: its death ends every process inside.
+  // Without a pid namespace (sabotage) its orphans come to us: kill those.
+  ::kill(keeper_, SIGKILL);
+  while (waitpid(keeper_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  keeper_ = -1;
+  kill_everything();
+}
+
+bool StartedSandbox::alive() {
+  if (keeper_ < 0) return false;
+  bool ended = waitpid(keeper_, nullptr, WNOHANG) != 0;
+  if (ended) keeper_ = -1;  // reaped (or not our child any more)
+  // The interpreter's end reaches the reports before the keeper exits.
+  set_nonblocking(report_r_.get());
+  ChildReport record;
+  while (!ended && read(report_r_.get(), &record, sizeof record) == sizeof record) {
+    if (record.kind == ChildReport::kLayers) {
+      applied_layers_ = static_cast<std::uint32_t>(record.value);
+      landlock_abi_ = record.step;
+    } else {
+      ended = true;  // kExited or kSetupFailed
+    }
+  }
+  if (ended && keeper_ >= 0) {
+    kill_run();
+  } else if (ended) {
+    kill_everything();  // what a keeper without a pid namespace left
+  }
+  return !ended;
+}
+
+void StartedSandbox::restart_clock() { started_ = Clock::now(); }
+
+std::optional<StartedSandbox> start_sandboxed(const ChildPlan& plan, const RunOptions& options,
+                                              std::string& failure) {
   const auto started = Clock::now();
   // Orphans of the run are reparented to us when there is no pid namespace.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -417,7 +468,7 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   ChildFds child_fds{in.read_end.get(), out.write_end.get(), err.write_end.get(),
                      report.write_end.get(), go.read_end.get()};
   std::vector<Fd> cgroup_fds;
-  if (!open_cgroup_fds(options, child_fds, cgroup_fds, result.failure)) return result;
+  if (!open_cgroup_fds(options, child_fds, cgroup_fds, failure)) return std::nullopt;
 
   // The keeper is pid 1 of the run's namespaces. Raw clone: it behaves like
   // fork (the child continues here on a copy of our stack).
@@ -425,8 +476,8 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   pid_t pid =
       static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) {
-    result.failure = std::string("clone: ") + std::strerror(errno);
-    return result;
+    failure = std::string("clone: ") + std::strerror(errno);
+    return std::nullopt;
   }
   if (pid == 0) {
     keeper_main(plan, child_fds);
@@ -437,29 +488,58 @@ RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
   err.write_end.reset();
   report.write_end.reset();
   go.read_end.reset();
-  if (!start_keeper(pid, flags, child_fds, options, go.write_end, result.failure)) return result;
+  if (!start_keeper(pid, flags, child_fds, options, go.write_end, failure)) return std::nullopt;
 
-  Fd pidfd(os::pidfd_open(pid));
-  set_nonblocking(in.write_end.get());
-  set_nonblocking(out.read_end.get());
-  set_nonblocking(err.read_end.get());
+  StartedSandbox sandbox;
+  sandbox.keeper_ = pid;
+  sandbox.pidfd_ = Fd(os::pidfd_open(pid));
+  sandbox.stdin_w_ = std::move(in.write_end);
+  sandbox.stdout_r_ = std::move(out.read_end);
+  sandbox.stderr_r_ = std::move(err.read_end);
+  sandbox.report_r_ = std::move(report.read_end);
+  sandbox.started_ = started;
+  set_nonblocking(sandbox.stdin_w_.get());
+  set_nonblocking(sandbox.stdout_r_.get());
+  set_nonblocking(sandbox.stderr_r_.get());
+  return sandbox;
+}
+
+RunResult finish_sandboxed(StartedSandbox& sandbox, std::string_view stdin_data,
+                           const RunOptions& options) {
+  RunResult result;
+  if (sandbox.keeper_ < 0) {
+    result.failure = "the sandbox was already finished";
+    return result;
+  }
+  const pid_t pid = sandbox.keeper_;
   std::optional<Clock::time_point> deadline;
   if (options.realtime_seconds > 0) {
-    deadline = started + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(options.realtime_seconds));
+    deadline = sandbox.started_ + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(options.realtime_seconds));
   }
-  if (stdin_data.empty()) in.write_end.reset();
-  RunStreams streams{in.write_end, out.read_end, err.read_end, stdin_data};
-  const KeeperEnd keeper = watch_run(pid, pidfd, streams, deadline, options, result);
+  if (stdin_data.empty()) sandbox.stdin_w_.reset();
+  RunStreams streams{sandbox.stdin_w_, sandbox.stdout_r_, sandbox.stderr_r_, stdin_data};
+  const KeeperEnd keeper = watch_run(pid, sandbox.pidfd_, streams, deadline, options, result);
+  sandbox.keeper_ = -1;  // watch_run reaped it
 
-  in.write_end.reset();
+  sandbox.stdin_w_.reset();
   kill_everything();  // no-op normally; covers early loop exits
   if (options.cgroup != nullptr) options.cgroup->kill_all();
-  result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  result.wall_seconds = std::chrono::duration<double>(Clock::now() - sandbox.started_).count();
 
-  const Reports reports = read_reports(report.read_end.get(), result);
+  result.applied_layers = sandbox.applied_layers_;  // if alive() read that record
+  result.landlock_abi = sandbox.landlock_abi_;
+  const Reports reports = read_reports(sandbox.report_r_.get(), result);
   if (!reports.setup_failed) set_outcome(reports, keeper, result);
   return result;
+}
+
+RunResult run_sandboxed(const ChildPlan& plan, std::string_view stdin_data,
+                        const RunOptions& options) {
+  RunResult result;
+  std::optional<StartedSandbox> sandbox = start_sandboxed(plan, options, result.failure);
+  if (!sandbox) return result;
+  return finish_sandboxed(*sandbox, stdin_data, options);
 }
 
 }  // namespace cjs::jail

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <system_error>
 
 #include "jail/safe_remove.h"
@@ -139,6 +140,22 @@ void SandboxDir::create_file(std::string_view file_name, std::string_view conten
 
 void SandboxDir::seal() {
   if (fchmodat(root_fd_, name_.c_str(), 0555, 0) != 0) throw_errno("chmod " + host_path_);
+}
+
+void SandboxDir::unseal() {
+  if (fchmodat(root_fd_, name_.c_str(), 0755, 0) != 0) throw_errno("chmod " + host_path_);
+}
+
+void SandboxDir::mark_changed() {
+  struct stat before {};
+  if (fstat(lock_fd_, &before) != 0) throw_errno("stat " + host_path_);
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (now.tv_sec == before.st_mtim.tv_sec && now.tv_nsec / 1000 == before.st_mtim.tv_nsec / 1000) {
+    now.tv_nsec = (now.tv_nsec + 1000) % 1000000000;  // differ in what a float of seconds keeps
+  }
+  const timespec times[2] = {{0, UTIME_OMIT}, now};
+  if (futimens(lock_fd_, times) != 0) throw_errno("set the mtime of " + host_path_);
 }
 
 bool SandboxDir::remove(std::string& error) {

@@ -46,6 +46,14 @@ class SandboxDir {
 
   // Seals the directory itself against writes by anyone but root (mode 0555).
   void seal();
+  // Undoes seal(), for files that come after the interpreter started (a
+  // warm start: it has not read its stdin, so no course code runs yet).
+  void unseal();
+  // Sets the directory's modification time to now at full resolution, never
+  // to the value it had: Python caches a directory's listing until its mtime
+  // changes, and the kernel's own timestamps advance only once per tick, so
+  // a file created within the tick of the last change could stay unseen.
+  void mark_changed();
 
   // Removes the tree (never following anything inside). Idempotent. Returns
   // false and fills `error` if something could not be removed.

@@ -210,6 +210,7 @@ int main(int argc, char** argv) {
                                     answer_deadline_ms(executor.config())}))) {
       return 1;
     }
+    executor.prestart_next();
     for (long served = 0; options.max_requests == 0 || served < options.max_requests; ++served) {
       cjs::protocol::FrameKind kind;
       std::string body;
@@ -229,6 +230,8 @@ int main(int argc, char** argv) {
       if (!cjs::os::write_all(fd, cjs::protocol::encode(response))) return 0;
       executor.finish_cleanup();  // before the next request is read
       sweeper.sweep_if_due();
+      // Warm start: the next sandbox starts up while we wait for its request.
+      if (!response.last) executor.prestart_next();
     }
     return 0;  // recycled: the supervisor starts a fresh worker
   } catch (const std::exception& e) {

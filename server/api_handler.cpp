@@ -72,6 +72,10 @@ void log_request(const ExecLogInfo& info, int status, const std::string& exec_st
   if (response != nullptr) {
     fields.emplace_back("sandbox_ms", log::number(response->summary.wall_seconds * 1000));
     if (response->summary.sandbox_status) {
+      // Whether the interpreter had started before the request came.
+      fields.emplace_back("start", response->summary.warm_start ? "warm" : "cold");
+    }
+    if (response->summary.sandbox_status) {
       fields.emplace_back("sandbox_status",
                           log::number(static_cast<long long>(*response->summary.sandbox_status)));
     }

@@ -59,7 +59,8 @@ constexpr const char* kNextRunContext = "attack-tests:next-run";
 }  // namespace
 
 Config attack_config() {
-  Config config = default_config();
+  Config config = test::in_test_mode(default_config());
+  if (config.warm_start) config.sandbox_uid_base += kWarmPassUidShift;
   config.limits.cpu_seconds = kAmpleCpuSeconds;
   config.limits.realtime_seconds = kAmpleRealtimeSeconds;
   config.limits.vmem_bytes = 512 << 20;
@@ -80,7 +81,7 @@ Config attack_config(const std::function<void(Config&)>& tweak) {
 
 Config late_item_config() {
   Config config = attack_config();
-  config.sandbox_uid_base = kLateItemUidBase;
+  config.sandbox_uid_base = kLateItemUidBase + (config.warm_start ? kWarmPassUidShift : 0);
   return config;
 }
 
@@ -138,7 +139,7 @@ Outcome run(jail::Executor& executor, std::string_view code, std::string_view gl
   const ExecPayload payload = test::accepted_payload(payload_json(code, globals_json, args), names);
   Outcome outcome;
   const auto start = std::chrono::steady_clock::now();
-  outcome.report = executor.execute(payload, args.files);
+  outcome.report = test::execute_in_mode(executor, payload, args.files);
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return outcome;
 }
@@ -311,9 +312,13 @@ ForkedRun start_forked_run(const Config& config, int slot, std::string_view code
     std::string out;
     try {
       jail::Executor executor(config, slot);
+      test::prestart_in_mode(executor, payload);
       ExecutionSummary report = executor.execute(payload, {});
       out = report.body;
       if (!report.failure.empty()) out = "ERROR: " + report.failure + " body: " + out;
+      if (config.warm_start && report.sandbox_status && !report.warm_start) {
+        out = "ERROR: a run in warm mode started cold; body: " + out;
+      }
     } catch (const std::exception& e) {
       out = std::string("ERROR: ") + e.what();
     }

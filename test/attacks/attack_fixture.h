@@ -38,6 +38,7 @@
 #include "common/json_value.h"
 #include "jail/executor.h"
 #include "test/support/test_support.h"
+#include "test/support/warm_start.h"
 
 namespace cjs::attack {
 
@@ -65,6 +66,9 @@ int slot_for(int item, int variant = 0);
 // block of their own, 61256 + slot (no other suite uses 61256-61511), with
 // late_item_config() and late_slot(item, variant) = 3 * (item - 46) + variant.
 inline constexpr uid_t kLateItemUidBase = 61256;
+// The warm pass (CJS_TEST_WARM_START=1), which ctest runs next to the cold
+// one, shifts every uid of this suite by this much (bases 66000 and 66256).
+inline constexpr uid_t kWarmPassUidShift = 5000;
 int late_slot(int item, int variant = 0);
 
 // uid (== gid) a slot's runs get.

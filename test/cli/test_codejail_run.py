@@ -298,6 +298,9 @@ class CodejailRunTest(unittest.TestCase):
             self.assertRegex(text, r"\n  %s +(active|INACTIVE) " % layer)
         for probe in ("functionality", "disk", "exec", "network", "egress"):
             self.assertRegex(text, r"\n  %s +passed" % probe)
+        # The embedded default has warm start on: the probes take that path.
+        self.assertIn("applied to the functionality probe's run (warm start: a prestarted sandbox):",
+                      text)
         self.assertIn("result: PASS", text)
 
     def test_unprivileged_service_runs_in_a_user_namespace(self):

@@ -14,11 +14,12 @@
 
 #include "common/json_render.h"
 #include "common/payload.h"
+#include "test/support/warm_start.h"
 
 namespace cjs::itest {
 
 Config test_config() {
-  Config config = default_config();
+  Config config = test::in_test_mode(default_config());
   config.limits.cpu_seconds = kAmpleCpuSeconds;
   config.limits.realtime_seconds = kAmpleRealtimeSeconds;
   return config;
@@ -83,7 +84,7 @@ Execution execute(std::string_view code, std::string_view globals_json, const Ru
                           args.slot > 0 ? args.slot : test_slot());
   Execution result;
   const auto start = std::chrono::steady_clock::now();
-  result.report = executor.execute(payload, args.files);
+  result.report = test::execute_in_mode(executor, payload, args.files);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -41,12 +41,33 @@ def sandbox_processes(among=None, base=None):
     return found
 
 
+def running_a_request(worker, table):
+    """Whether `worker` runs an execution: one of its sandboxed processes
+    reads a stdin pipe that the worker no longer holds open. The worker
+    writes a request's stdin and closes it at once; a sandbox prestarted for
+    the next request (warm start) keeps its stdin held by the worker until
+    that request comes."""
+    try:
+        held = {os.readlink("/proc/%d/fd/%s" % (worker, fd))
+                for fd in os.listdir("/proc/%d/fd" % worker)}
+    except OSError:
+        return False
+    for p in sandbox_processes(among=set(descendants(worker, table))):
+        try:
+            stdin = os.readlink("/proc/%d/fd/0" % p)
+        except OSError:
+            continue
+        if stdin.startswith("pipe:") and stdin not in held:
+            return True
+    return False
+
+
 def busy_worker(service, timeout=30):
-    """A worker running an execution (it has a keeper child), or None."""
+    """A worker running an execution, or None."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         table = parents()
-        busy = next((w for w in service.workers(table) if children(w, table)), None)
+        busy = next((w for w in service.workers(table) if running_a_request(w, table)), None)
         if busy is not None:
             return busy
         time.sleep(0.01)
@@ -318,7 +339,10 @@ class ServiceTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, root, True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", root], check=True)
         self.addCleanup(subprocess.run, ["umount", "-l", root])
-        service = self.start(config(sandbox_root=root))
+        # Warm start off: a sandbox prestarted before the disk filled would
+        # serve a request, and each run's removal would free the room the
+        # next prestart needs, so executions would not fail at all.
+        service = self.start(config(sandbox_root=root, warm_start="false"))
         service.wait_workers_ready(2)
         self.assertEqual(service.execute("x = 1")[1], b'{"globals_dict":{"x":1}}')
         filler = os.path.join(root, "filler")

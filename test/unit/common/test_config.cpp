@@ -67,6 +67,7 @@ void CheckSameSettings(const Config& a, const Config& b) {
   CHECK(a.sandbox_uid_base == b.sandbox_uid_base);
   CHECK(a.require_apparmor == b.require_apparmor);
   CHECK(a.log_code == b.log_code);
+  CHECK(a.warm_start == b.warm_start);
 }
 
 constexpr const char* kNotSetWarning =
@@ -127,7 +128,8 @@ TEST_CASE("the embedded default parses without warnings and spells out every key
                           "memory_limit_bytes:",
                           "sandbox_uid_base:",
                           "require_apparmor:",
-                          "log_code:"}) {
+                          "log_code:",
+                          "warm_start:"}) {
     CAPTURE(key);
     CHECK_THAT(text, Contains(key));
   }
@@ -235,6 +237,7 @@ CODEJAIL_SERVICE:
   sandbox_uid_base: 70000
   require_apparmor: yes
   log_code: True
+  warm_start: false
 )");
   CHECK_FALSE(config.enabled);
   CHECK(config.bind == "0.0.0.0:8080");
@@ -254,6 +257,7 @@ CODEJAIL_SERVICE:
   CHECK(config.sandbox_uid_base == 70000);
   CHECK(config.require_apparmor);
   CHECK(config.log_code);
+  CHECK_FALSE(config.warm_start);
 }
 
 TEST_CASE("unknown keys in our own section warn with the full path", "[config]") {
@@ -356,6 +360,7 @@ TEST_CASE("bad values throw ConfigError naming the key", "[config]") {
        "absolute path"},
       {"CODEJAIL_SERVICE: {require_apparmor: 'yes'}", "CODEJAIL_SERVICE.require_apparmor"},
       {"CODEJAIL_SERVICE: {log_code: 0}", "CODEJAIL_SERVICE.log_code"},
+      {"CODEJAIL_SERVICE: {warm_start: maybe}", "CODEJAIL_SERVICE.warm_start"},
       {"CODEJAIL_SERVICE: {bind: 8080}", "CODEJAIL_SERVICE.bind: expected HOST:PORT"},
       {"CODEJAIL_SERVICE: [bind]", "CODEJAIL_SERVICE: expected a map, got a list"},
       {"- a\n- b\n", "test.yaml: expected a map of settings at the top level, got a list"},

@@ -60,6 +60,7 @@ ExecutionSummary full_summary() {
   s.hit_memory_limit = true;
   s.applied_layers = cjs::kLayerPidNs | cjs::kLayerSeccomp | cjs::kLayerExecLock;
   s.landlock_abi = 7;
+  s.warm_start = true;
   return s;
 }
 
@@ -77,6 +78,7 @@ void check_same(const ExecutionSummary& a, const ExecutionSummary& b) {
   CHECK(a.hit_memory_limit == b.hit_memory_limit);
   CHECK(a.applied_layers == b.applied_layers);
   CHECK(a.landlock_abi == b.landlock_abi);
+  CHECK(a.warm_start == b.warm_start);
 }
 
 }  // namespace
