@@ -49,6 +49,8 @@ struct ExecutionSummary {
   std::size_t stdout_bytes = 0, stderr_bytes = 0;  // what the code wrote, kept or not
   bool stdout_truncated = false, stderr_truncated = false;
   bool hit_memory_limit = false;     // the run's cgroup memory cap OOM-killed something
+  bool timed_out = false;            // REALTIME ended the run (status -9)
+  bool cpu_limit_killed = false;     // the hard CPU limit of all its processes ended it (-9)
   std::uint32_t applied_layers = 0;  // AppliedLayer bits of this run
   int landlock_abi = 0;              // the Landlock ABI it used (0: none)
   bool warm_start = false;           // it ran in a sandbox started ahead of the request

@@ -52,6 +52,8 @@ void put_summary(std::string& out, const ExecutionSummary& s) {
   put_u32(out, s.applied_layers);
   put_u32(out, static_cast<std::uint32_t>(s.landlock_abi));
   put_bool(out, s.warm_start);
+  put_bool(out, s.timed_out);
+  put_bool(out, s.cpu_limit_killed);
 }
 
 // Wraps a body into a frame: length, kind, body.
@@ -132,7 +134,7 @@ class Cursor {
         !bytes(s.failure) || !limits(s.limits) || !real(s.wall_seconds) || !size(s.stdout_bytes) ||
         !size(s.stderr_bytes) || !boolean(s.stdout_truncated) || !boolean(s.stderr_truncated) ||
         !boolean(s.hit_memory_limit) || !u32(s.applied_layers) || !i32(s.landlock_abi) ||
-        !boolean(s.warm_start)) {
+        !boolean(s.warm_start) || !boolean(s.timed_out) || !boolean(s.cpu_limit_killed)) {
       return false;
     }
     if (has_status) s.sandbox_status = status;

@@ -194,6 +194,8 @@ void record_measurements(const RunResult& run, ExecutionSummary& summary) {
   summary.stderr_bytes = run.stderr_stream.total_bytes;
   summary.stdout_truncated = run.stdout_stream.truncated();
   summary.stderr_truncated = run.stderr_stream.truncated();
+  summary.timed_out = run.outcome == RunResult::Outcome::kTimedOut;
+  summary.cpu_limit_killed = run.cpu_limit_killed;
 }
 
 // The body of a run whose interpreter ran: an emsg from its status and

@@ -389,6 +389,7 @@ void set_outcome(const Reports& reports, const KeeperEnd& keeper, RunResult& res
     // The hard CPU limit, as the kernel's for one process: SIGKILL, -9.
     result.outcome = RunResult::Outcome::kCompleted;
     result.status = -SIGKILL;
+    result.cpu_limit_killed = true;
     return;
   }
   if (!reports.have_exit) {

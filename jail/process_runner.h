@@ -40,6 +40,7 @@ struct RunResult {
   // The interpreter was gone before it took a byte of stdin (the pipe's read
   // end was closed): no course code can have run.
   bool stdin_refused = false;
+  bool cpu_limit_killed = false;     // ended at the hard CPU limit of all its processes
   std::uint32_t applied_layers = 0;  // AppliedLayer bits the interpreter child reported
   int landlock_abi = 0;              // the Landlock ABI it used (0: none)
 };

@@ -328,6 +328,9 @@ void ApiHandler::code_exec(ApiRequest request, const Respond& respond) {
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         try {
           metrics_.record_request(exec_status, seconds);
+          if (outcome.kind == PoolOutcome::kAnswered) {
+            metrics_.record_execution(outcome.response.summary);
+          }
           log_request(info, r.status, exec_status, seconds, r.body.size(),
                       outcome.kind == PoolOutcome::kAnswered ? &outcome.response : nullptr,
                       outcome.kind == PoolOutcome::kQueueFull

@@ -8,10 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "common/execution_summary.h"
+
 namespace cjs::server {
 
 class Metrics {
  public:
+  // Every labelled series this service can produce starts at 0, so that
+  // rate() and alerts see it before its first event. `version` goes into
+  // codejail_build_info.
+  explicit Metrics(std::string version = "unknown");
+
   // One code-exec request answered, by its codejail.exec.status value
   // (api.md section 8) and its total latency.
   void record_request(const std::string& exec_status, double seconds);
@@ -19,6 +26,8 @@ class Metrics {
   void record_worker_recycle() { ++worker_recycles_; }
   void record_worker_crash() { ++worker_crashes_; }
   void record_rejected(const std::string& reason) { ++rejected_[reason]; }
+  // What one run met: the limits that ended or cut it, and how it started.
+  void record_execution(const ExecutionSummary& summary);
   // How long a request waited for a worker (however its wait ended).
   void observe_queue_wait(double seconds);
 
@@ -48,6 +57,9 @@ class Metrics {
   std::uint64_t worker_recycles_ = 0, worker_crashes_ = 0;
   std::size_t queue_depth_ = 0, busy_workers_ = 0, workers_ = 0;
   std::map<std::string, bool> probes_;
+  std::map<std::string, std::uint64_t> limit_hits_;  // by limit: realtime, cpu, ...
+  std::map<std::string, std::uint64_t> starts_;      // by start: warm, cold
+  std::string version_;
 };
 
 }  // namespace cjs::server

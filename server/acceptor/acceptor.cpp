@@ -115,7 +115,7 @@ class Acceptor {
 
   AcceptorSetup setup_;
   asio::io_context io_{1};
-  Metrics metrics_;
+  Metrics metrics_{CJS_VERSION};
   ServiceState state_;
   WorkerPool pool_;
   ApiHandler handler_;

@@ -342,3 +342,56 @@ def build_report(b, facts):
         r.text("**WRONG OR MISSING ANSWERS: the figures above are not valid.**\n\n" +
                "\n".join("* " + f for f in b.failures))
     return r
+
+
+def warm_start_comparison(runs):
+    """Markdown: the figures of a run with warm start off and one with it on,
+    side by side. `runs`: [(mode, Bench, Report)] for modes "off" and "on".
+    Each mode's ratios are against the bare starts sampled in that mode."""
+    by_mode = {mode: bench for mode, bench, _ in runs}
+    cold, warm = by_mode["off"], by_mode["on"]
+    r = Report()
+    r.text("## Warm start off vs on\n\nThe whole measurement ran twice in this invocation, "
+           "warm start off and then on, each against a service of its own; the sections below "
+           "are each mode's full report.")
+    bare_pass = {m: percentile(b.reference.get("sandbox venv python -E -B -c pass", []), 50)
+                 for m, b in by_mode.items()}
+    rows = []
+    for w in warm.workloads:
+        fo, fw = cold.floors.get(w.name), warm.floors.get(w.name)
+        if fo is None or fw is None:
+            continue
+        bo, ho, bw, hw = (percentile(f[m], 50) for f, m in
+                          ((fo, "bare"), (fo, "http"), (fw, "bare"), (fw, "http")))
+        rows.append([w.title, ms(bo), ms(ho), ratio(ho, bo), ratio(ho, bare_pass["off"]),
+                     ms(bw), ms(hw), ratio(hw, bw), ratio(hw, bare_pass["on"]), ratio(hw, ho)])
+    r.table("1 client, interleaved samples: p50 (ms) and ratios",
+            ["workload", "off: bare", "off: service", "off: service / bare",
+             "off: service / `-c pass`", "on: bare", "on: service", "on: service / bare",
+             "on: service / `-c pass`", "on / off (service)"], rows,
+            "bare: the sandbox interpreter on the wrapper, unconfined; `-c pass`: `python -E -B -c "
+            "pass` (%s ms off, %s ms on; needs the trivial workload). Requests come one at a "
+            "time with the other samples in between, so a warm worker has its next sandbox "
+            "ready." % (ms(bare_pass["off"]), ms(bare_pass["on"])))
+    rows = []
+    for w in warm.workloads:
+        for key in [1] + list(warm.args.clients):
+            po, pw = cold.phases.get((w.name, key)), warm.phases.get((w.name, key))
+            if po is None or pw is None:
+                continue
+            rows.append([phase_label(w.title, key), "%.1f" % po.rps, "%.1f" % pw.rps,
+                         ratio(pw.rps, po.rps), ms(po.p50), ms(pw.p50), ratio(pw.p50, po.p50)])
+    r.table("wrk phases: throughput and p50", ["phase", "off req/s", "on req/s", "on / off req/s",
+                                               "off p50 ms", "on p50 ms", "on / off p50"], rows,
+            "Back-to-back requests: a worker starts its next sandbox only after answering, so a "
+            "request that follows at once waits for that start as a cold one would.")
+    rows = []
+    for key in ("idle", "idle after load"):
+        mo, mw = cold.memory.get(key), warm.memory.get(key)
+        if mo is None or mw is None:
+            continue
+        rows.append([key, mib(mo.service_pss), mib(mo.sandboxes_pss), mib(mw.service_pss),
+                     mib(mw.sandboxes_pss)])
+    r.table("Memory (MiB PSS)", ["when", "off: service", "off: sandboxes", "on: service",
+                                 "on: sandboxes (the waiting interpreters)"], rows)
+    return r.markdown()

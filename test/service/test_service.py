@@ -500,6 +500,23 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(service.execute("x = 2")[1], b'{"globals_dict":{"x":2}}')
         wait_for_new_worker(service, set(before) | {after, following})
 
+    def test_metrics_count_limit_hits_and_warm_starts(self):
+        service = self.start(config(limits={"CPU": 10, "REALTIME": 1}, workers=1), workers=1)
+        service.wait_workers_ready(1)
+        status, body, _ = service.execute("while True:\n    pass\n")
+        self.assertEqual(status, 200)
+        self.assertIn("status code: -9", json.loads(body)["emsg"])
+        self.assertEqual(service.execute("x = 1")[1], b'{"globals_dict":{"x":1}}')
+        metrics = service.request("GET", "/metrics")[1].decode()
+        self.assertIn('codejail_exec_limit_hits_total{limit="realtime"} 1\n', metrics)
+        self.assertIn('codejail_exec_limit_hits_total{limit="cpu"} 0\n', metrics)
+        # The embedded default has warm start on: the worker's first sandbox
+        # is started when it comes up, the next after each answer.
+        self.assertIn('codejail_exec_starts_total{start="warm"} 2\n', metrics)
+        self.assertIn('codejail_exec_starts_total{start="cold"} 0\n', metrics)
+        self.assertRegex(metrics, r'\ncodejail_build_info\{version="[0-9.]+"\} 1\n')
+        self.assertRegex(metrics, r"\nprocess_resident_memory_bytes [1-9][0-9]*\n")
+
     def test_workers_recycle_after_max_requests(self):
         service = self.start(config(max_requests=2, max_requests_jitter=0), workers=1)
         service.wait_workers_ready(1)

@@ -61,6 +61,8 @@ ExecutionSummary full_summary() {
   s.applied_layers = cjs::kLayerPidNs | cjs::kLayerSeccomp | cjs::kLayerExecLock;
   s.landlock_abi = 7;
   s.warm_start = true;
+  s.timed_out = true;
+  s.cpu_limit_killed = false;
   return s;
 }
 
@@ -79,6 +81,8 @@ void check_same(const ExecutionSummary& a, const ExecutionSummary& b) {
   CHECK(a.applied_layers == b.applied_layers);
   CHECK(a.landlock_abi == b.landlock_abi);
   CHECK(a.warm_start == b.warm_start);
+  CHECK(a.timed_out == b.timed_out);
+  CHECK(a.cpu_limit_killed == b.cpu_limit_killed);
 }
 
 }  // namespace

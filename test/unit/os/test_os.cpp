@@ -16,6 +16,7 @@
 #include "os/fd_placement.h"
 #include "os/io.h"
 #include "os/path.h"
+#include "os/process_stats.h"
 #include "os/spawn.h"
 #include "os/text.h"
 
@@ -244,4 +245,31 @@ TEST_CASE("os: sealed_memfd holds the text, readable from its start, and cannot 
   errno = 0;
   CHECK(write(fd.get(), "x", 1) == -1);
   CHECK(errno == EPERM);
+}
+
+TEST_CASE("process stats: the fields of a /proc/PID/stat line", "[os][process_stats]") {
+  // A comm with a space and a parenthesis; utime 250 and stime 50 ticks,
+  // starttime 1000 ticks after boot, vsize 123456789, rss 2048 pages.
+  const std::string line =
+      "4242 (a b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 1000 123456789 "
+      "2048 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+  auto stats = cjs::os::parse_proc_stat(line, 100, 4096, 1'700'000'000.0);
+  REQUIRE(stats.has_value());
+  CHECK(stats->cpu_seconds == Approx(3.0));
+  CHECK(stats->start_time_seconds == Approx(1'700'000'010.0));
+  CHECK(stats->vsize_bytes == 123456789u);
+  CHECK(stats->rss_bytes == 2048u * 4096u);
+  CHECK_FALSE(cjs::os::parse_proc_stat("4242 (x) S 1 2 3", 100, 4096, 0).has_value());
+  CHECK_FALSE(cjs::os::parse_proc_stat("garbage", 100, 4096, 0).has_value());
+}
+
+TEST_CASE("process stats: this process has memory, descriptors and a start",
+          "[os][process_stats]") {
+  auto stats = cjs::os::self_process_stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->rss_bytes > 0);
+  CHECK(stats->vsize_bytes >= stats->rss_bytes);
+  CHECK(stats->open_fds >= 3);  // stdin, stdout, stderr at least
+  CHECK(stats->max_fds >= stats->open_fds);
+  CHECK(stats->start_time_seconds > 1'500'000'000.0);
 }
