@@ -540,10 +540,11 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
       warm->dir.unseal();
       for (const auto& file : files) warm->dir.create_file(file.name, file.content);
       warm->dir.seal();
-      warm->dir.mark_changed();
     }
+    warm->dir.stamp_now();  // as a cold run's dir: made when the request came
     warm->sandbox.restart_clock();
     options.cgroup = warm->cgroup.get();
+    options.end_on_refused_stdin = true;
     sandboxed.run = finish_sandboxed(warm->sandbox, stdin_data, options);
     sandboxed.warm = true;
     if (sandboxed.run.stdin_refused) {
@@ -552,6 +553,7 @@ Executor::SandboxRun Executor::run_in_sandbox(const ExecPayload& payload,
       log::warning("a prestarted sandbox died before its request; running the request cold");
       discard(*warm);
       sandboxed.warm = false;
+      options.end_on_refused_stdin = false;
     } else {
       dir.emplace(std::move(warm->dir));
       cgroup = std::move(warm->cgroup);

@@ -344,6 +344,11 @@ KeeperEnd watch_run(pid_t pid, const Fd& pidfd, RunStreams& s,
       keeper.cpu_killed = true;
       kill_keeper(pid, keeper);
     }
+    if (!keeper.exited && result.stdin_refused && options.end_on_refused_stdin) {
+      // The interpreter died before it read a byte: nothing of the request
+      // ran, and the caller runs it elsewhere at once.
+      kill_keeper(pid, keeper);
+    }
   }
   return keeper;
 }

@@ -56,6 +56,10 @@ struct RunOptions {
   // is killed. Needs a cgroup that accounts CPU; without one each process is
   // bounded by its own RLIMIT_CPU only.
   double cpu_seconds = 0;
+  // Kill the run as soon as its stdin is refused (RunResult::stdin_refused)
+  // instead of collecting its end: for a prestarted sandbox, whose request
+  // then runs cold. A cold run keeps the interpreter's own status.
+  bool end_on_refused_stdin = false;
 };
 
 // A confined interpreter that has started and waits for its stdin: the

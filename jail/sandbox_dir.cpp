@@ -1,5 +1,6 @@
 #include "jail/sandbox_dir.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -146,16 +147,26 @@ void SandboxDir::unseal() {
   if (fchmodat(root_fd_, name_.c_str(), 0755, 0) != 0) throw_errno("chmod " + host_path_);
 }
 
-void SandboxDir::mark_changed() {
-  struct stat before {};
-  if (fstat(lock_fd_, &before) != 0) throw_errno("stat " + host_path_);
+void SandboxDir::stamp_now() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
-  if (now.tv_sec == before.st_mtim.tv_sec && now.tv_nsec / 1000 == before.st_mtim.tv_nsec / 1000) {
-    now.tv_nsec = (now.tv_nsec + 1000) % 1000000000;  // differ in what a float of seconds keeps
+  const timespec times[2] = {now, now};
+  const os::Fd dir(openat(lock_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("open " + host_path_);
+  DIR* listing = fdopendir(dup(dir.get()));
+  if (listing == nullptr) throw_errno("list " + host_path_);
+  while (dirent* entry = readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (utimensat(dir.get(), entry->d_name, times, AT_SYMLINK_NOFOLLOW) != 0) {
+      const int saved = errno;
+      closedir(listing);
+      errno = saved;
+      throw_errno("set the times of " + host_path_ + "/" + entry->d_name);
+    }
   }
-  const timespec times[2] = {{0, UTIME_OMIT}, now};
-  if (futimens(lock_fd_, times) != 0) throw_errno("set the mtime of " + host_path_);
+  closedir(listing);
+  if (futimens(lock_fd_, times) != 0) throw_errno("set the times of " + host_path_);
 }
 
 bool SandboxDir::remove(std::string& error) {

@@ -49,11 +49,11 @@ class SandboxDir {
   // Undoes seal(), for files that come after the interpreter started (a
   // warm start: it has not read its stdin, so no course code runs yet).
   void unseal();
-  // Sets the directory's modification time to now at full resolution, never
-  // to the value it had: Python caches a directory's listing until its mtime
-  // changes, and the kernel's own timestamps advance only once per tick, so
-  // a file created within the tick of the last change could stay unseen.
-  void mark_changed();
+  // Sets the access and modification times of the directory and of every
+  // entry in it to now (the request's time, not when the dir was prepared):
+  // a prestarted sandbox's timestamps would tell the code how long its
+  // worker had been idle.
+  void stamp_now();
 
   // Removes the tree (never following anything inside). Idempotent. Returns
   // false and fills `error` if something could not be removed.

@@ -184,13 +184,16 @@ TEST_CASE("warm start: a request for other limits or python_path runs cold, then
 
 TEST_CASE("warm start: a prestarted interpreter killed while it waited gives way to a cold run",
           "[integration][warm]") {
-  cjs::jail::Executor executor(warm_config(), test_slot());
+  ScratchDir root(0755);
+  cjs::jail::Executor executor(warm_config(root.path), test_slot());
   executor.set_deferred_cleanup(true);
   between_requests(executor);
   kill_waiting_interpreter(false);
   const cjs::ExecutionSummary report = executor.execute(payload_of("x = 5"), {});
   CHECK_FALSE(report.warm_start);
   CHECK(report.body == R"({"globals_dict":{"x":5}})");
+  executor.finish_cleanup();  // the discarded sandbox's dir went before the cold run
+  CHECK(root.leftovers().empty());
 }
 
 TEST_CASE("warm start: an interpreter killed just before its request gives way to a cold run",
@@ -199,11 +202,48 @@ TEST_CASE("warm start: an interpreter killed just before its request gives way t
   executor.set_deferred_cleanup(true);
   between_requests(executor);
   // Its keeper, stopped, cannot report the death: the sandbox still looks
-  // alive when the request comes, and only the refused stdin tells.
+  // alive when the request comes, and only the refused stdin tells. The
+  // request runs cold at once, not after the dead sandbox's REALTIME (20 s).
   kill_waiting_interpreter(true);
+  const auto start = std::chrono::steady_clock::now();
   const cjs::ExecutionSummary report = executor.execute(payload_of("x = 6"), {});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK_FALSE(report.warm_start);
   CHECK(report.body == R"({"globals_dict":{"x":6}})");
+  CHECK(seconds < kAmpleRealtimeSeconds / 2);
+}
+
+TEST_CASE("warm start: a request for other limits never runs under the prestarted ones",
+          "[integration][warm]") {
+  cjs::Config config = warm_config();
+  cjs::LimitOverride smaller;
+  smaller.nproc = 7;
+  smaller.fsize_bytes = 4096;
+  config.limit_overrides["warm-test:smaller"] = smaller;
+  cjs::jail::Executor executor(config, test_slot());
+  executor.set_deferred_cleanup(true);
+  const std::string code =
+      "import resource\n"
+      "n = resource.getrlimit(resource.RLIMIT_NPROC)[0]\n"
+      "f = resource.getrlimit(resource.RLIMIT_FSIZE)[0]\n";
+  RunArgs smaller_args;
+  smaller_args.limit_overrides_context = "warm-test:smaller";
+  const std::string smaller_body = R"({"globals_dict":{"n":7,"f":4096}})";
+  const std::string default_body = R"({"globals_dict":{"n":15,"f":1048576}})";
+
+  between_requests(executor);  // for the default limits
+  const cjs::ExecutionSummary first = executor.execute(payload_of(code, smaller_args), {});
+  CHECK_FALSE(first.warm_start);
+  CHECK(first.body == smaller_body);
+  between_requests(executor);  // now for the smaller ones
+  const cjs::ExecutionSummary second = executor.execute(payload_of(code, smaller_args), {});
+  CHECK(second.warm_start);
+  CHECK(second.body == smaller_body);
+  between_requests(executor);
+  const cjs::ExecutionSummary third = executor.execute(payload_of(code), {});
+  CHECK_FALSE(third.warm_start);
+  CHECK(third.body == default_body);
 }
 
 TEST_CASE("warm start: REALTIME counts from the request, not from the prestart",
@@ -215,9 +255,15 @@ TEST_CASE("warm start: REALTIME counts from the request, not from the prestart",
   between_requests(executor);
   waiting_interpreter();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // longer than REALTIME
-  const cjs::ExecutionSummary report = executor.execute(payload_of("x = 1"), {});
+  // Nor do the dir's timestamps tell how long the sandbox waited (tmp/ is a
+  // tmpfs mounted at the prestart: docs/security.md 3.14).
+  const cjs::ExecutionSummary report = executor.execute(
+      payload_of("import os, time\n"
+                 "ages = [time.time() - os.stat(p).st_mtime < 1 for p in ('.', 'jailed_code')]\n"
+                 "x = 1\n"),
+      {});
   CHECK(report.warm_start);
-  CHECK(report.body == R"({"globals_dict":{"x":1}})");
+  CHECK(report.body == R"({"globals_dict":{"ages":[true,true],"x":1}})");
   CHECK(report.wall_seconds < 1.0);
 }
 

@@ -40,8 +40,12 @@ void prestart_in_mode(Executor& executor, const ExecPayload& payload) {
 }
 
 // A run whose interpreter ran must have run in the prestarted sandbox: a
-// silent cold fallback would hide the warm path's bugs.
+// silent cold fallback would hide the warm path's bugs. Not under sabotage
+// (CJS_TEST_SABOTAGE_CONFINEMENT=1), where a deny test must fail for its
+// attack's sake only; the confined warm pass checks this for every run.
 inline void check_ran_in_mode(const Config& config, const ExecutionSummary& summary) {
+  const char* sabotage = std::getenv("CJS_TEST_SABOTAGE_CONFINEMENT");
+  if (sabotage != nullptr && std::string_view(sabotage) == "1") return;
   if (!config.warm_start || !summary.sandbox_status) return;
   INFO("a run in warm mode started cold: " << summary.failure);
   CHECK(summary.warm_start);
