@@ -70,6 +70,16 @@ pid_t parent_of(pid_t pid) {
   return ppid;
 }
 
+// A request that uploads python_lib.zip, on its python_path, holding
+// zipped.py with ANSWER = `answer`.
+RunArgs with_zipped_answer(int answer) {
+  RunArgs args;
+  args.python_path = {"python_lib.zip"};
+  args.files = {{"python_lib.zip",
+                 make_stored_zip({{"zipped.py", "ANSWER = " + std::to_string(answer) + "\n"}})}};
+  return args;
+}
+
 // SIGKILLs the waiting interpreter and waits until it is gone; with
 // `stop_keeper_first`, its keeper is stopped before, so it cannot report.
 void kill_waiting_interpreter(bool stop_keeper_first) {
@@ -146,9 +156,7 @@ TEST_CASE("warm start: a run that changes modules, builtins or sys leaves the ne
 
 TEST_CASE("warm start: files uploaded after the interpreter started are there",
           "[integration][warm]") {
-  RunArgs args;
-  args.python_path = {"python_lib.zip"};
-  args.files = {{"python_lib.zip", make_stored_zip({{"zipped.py", "ANSWER = 42\n"}})}};
+  const RunArgs args = with_zipped_answer(42);
   cjs::jail::Executor executor(warm_config(), test_slot());
   const cjs::ExecPayload payload =
       payload_of("import os, zipped\nx = zipped.ANSWER\nlisting = sorted(os.listdir('.'))\n", args);
@@ -163,11 +171,9 @@ TEST_CASE("warm start: files uploaded after the interpreter started are there",
         R"({"globals_dict":{"x":42,"listing":["jailed_code","python_lib.zip","tmp"]}})");
 }
 
-TEST_CASE("warm start: a request for other limits or python_path runs cold, then warm",
+TEST_CASE("warm start: a request for another python_path runs cold, then warm",
           "[integration][warm]") {
-  RunArgs args;
-  args.python_path = {"python_lib.zip"};
-  args.files = {{"python_lib.zip", make_stored_zip({{"zipped.py", "ANSWER = 7\n"}})}};
+  const RunArgs args = with_zipped_answer(7);
   cjs::jail::Executor executor(warm_config(), test_slot());
   executor.set_deferred_cleanup(true);
   between_requests(executor);  // for the defaults: no python_path
