@@ -105,6 +105,27 @@ def apt_packages_exist(names):
     return {n for n in names if _APT_CACHE[n]}
 
 
+def take_options(module, options):
+    """Rendered documents instead of the repository's: each `--option VALUE`
+    in sys.argv sets module.<attr> for options[option] = (attr, is_path);
+    paths are made absolute (the checks join them to the root, and an
+    absolute path wins). The Tutor plugin's test feeds the checks the
+    plugin's output this way; every rule still runs, against that output.
+    Not with --self-check, whose mutations are of the repository's files."""
+    args = sys.argv[1:]
+    while args and args[0] in options:
+        if len(args) < 2:
+            sys.exit(f"{args[0]} needs a value")
+        attr, is_path = options[args[0]]
+        setattr(module, attr, os.path.abspath(args[1]) if is_path else args[1])
+        args = args[2:]
+    given = len(args) != len(sys.argv) - 1
+    if args not in ([], ["--self-check"]) or (args and given):
+        sys.exit(f"usage: {os.path.basename(sys.argv[0])} --self-check | "
+                 + " ".join(f"[{o} VALUE]" for o in options))
+    sys.argv[1:] = args
+
+
 def main_dispatch(run, self_check_fn):
     if len(sys.argv) > 1 and sys.argv[1] == "--self-check":
         sys.exit(self_check_fn())

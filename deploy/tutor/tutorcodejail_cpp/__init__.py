@@ -1,0 +1,1 @@
+"""Tutor plugin for codejail-service (C++); the hooks are in plugin.py."""
