@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -14,13 +15,16 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "os/seccomp_filter.h"
 
-// fchmodat2 is from Linux 6.6, newer than Debian 12's headers.
+// fchmodat2 is from Linux 6.6, newer than Debian 12's headers (libseccomp's
+// SCMP_SYS(fchmodat2) expands to this). Calls from 424 on have one number on
+// x86_64 and aarch64 alike.
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
 #endif
@@ -31,21 +35,42 @@ namespace {
 // seccomp sees the full syscall number, so an x32 call is nr | this bit.
 constexpr unsigned kX32SyscallBit = 0x40000000U;
 
-// os::SeccompFilter whose failures throw, naming the rule.
+// A call as the policy names it. nr is SCMP_SYS(name): this build's number,
+// or libseccomp's pseudo number where this architecture has no such call.
+// libseccomp maps it by name to the filter's architecture.
+struct NamedSyscall {
+  int nr;
+  const char* name;
+};
+
+#define CJS_SYSCALL(name) \
+  NamedSyscall { SCMP_SYS(name), #name }
+
+// os::SeccompFilter for one architecture whose failures throw, naming the
+// rule. Calls the architecture lacks are left out (and listed in absent()).
 class Filter {
  public:
-  Filter() {
+  explicit Filter(std::uint32_t arch) : arch_(arch) {
     if (!ctx_) throw std::runtime_error("seccomp_init failed");
+    // A foreign architecture replaces the native one; the native filter is
+    // left exactly as seccomp_init made it.
+    if (arch != kSeccompNativeArch) {
+      check(seccomp_arch_add(ctx_.get(), arch), "adding the architecture");
+      check(seccomp_arch_remove(ctx_.get(), SCMP_ARCH_NATIVE), "removing the native architecture");
+    }
   }
 
   scmp_filter_ctx get() const { return ctx_.get(); }
+  const std::vector<std::string>& absent() const { return absent_; }
 
-  void add(std::uint32_t action, int nr, const char* what) { check(ctx_.add(action, nr), what); }
-  void add(std::uint32_t action, int nr, scmp_arg_cmp cmp, const char* what) {
-    check(ctx_.add(action, nr, cmp), what);
+  void add(std::uint32_t action, NamedSyscall s) {
+    if (present(s)) check(ctx_.add(action, s.nr), s.name);
   }
-  void add(std::uint32_t action, int nr, scmp_arg_cmp a, scmp_arg_cmp b, const char* what) {
-    check(ctx_.add(action, nr, a, b), what);
+  void add(std::uint32_t action, NamedSyscall s, scmp_arg_cmp cmp) {
+    if (present(s)) check(ctx_.add(action, s.nr, cmp), s.name);
+  }
+  void add(std::uint32_t action, NamedSyscall s, scmp_arg_cmp a, scmp_arg_cmp b) {
+    if (present(s)) check(ctx_.add(action, s.nr, a, b), s.name);
   }
 
   static void check(int rc, const char* what) {
@@ -55,25 +80,39 @@ class Filter {
   }
 
  private:
+  // libseccomp gives a pseudo number (< 0) for a call it knows but this
+  // architecture lacks, and __NR_SCMP_ERROR for a name it does not know. An
+  // unknown name still works natively (by this build's number), but cannot
+  // be mapped to another architecture.
+  bool present(NamedSyscall s) {
+    const int nr = seccomp_syscall_resolve_name_arch(arch_, s.name);
+    if (nr == __NR_SCMP_ERROR) {
+      if (arch_ == kSeccompNativeArch && s.nr >= 0) return true;
+      throw std::runtime_error(std::string("seccomp: libseccomp does not know ") + s.name);
+    }
+    if (nr >= 0) return true;
+    for (const std::string& name : absent_) {
+      if (name == s.name) return false;
+    }
+    absent_.emplace_back(s.name);
+    return false;
+  }
+
+  std::uint32_t arch_;
+  std::vector<std::string> absent_;
   // Every call not allowed below is refused with EPERM, as the kernel
   // answers an unprivileged caller; calls a newer kernel adds are refused too.
   os::SeccompFilter ctx_{SCMP_ACT_ERRNO(EPERM)};
 };
-
-struct NamedSyscall {
-  int nr;
-  const char* name;
-};
-
-#define CJS_SYSCALL(name) \
-  NamedSyscall { __NR_##name, #name }
 
 // The allow-list: what CPython 3.11 and the sandbox's packages were measured
 // to call (strace of test/measure/seccomp_workload.py, the integration and
 // attack suites and the api suite under the filter in log mode; the table
 // in docs/security.md 3.8 says which workload needed which group). Calls
 // with argument rules (socket, clone, execveat, ioctl, personality) are in
-// add_rules().
+// add_rules(). The old calls aarch64 lacks (open, stat, access, pipe, poll,
+// dup2, vfork, ...) are left out of its program; each one's *at or newer
+// form is here too, and test/unit/jail/test_seccomp_arch.cpp checks that.
 constexpr NamedSyscall kAllowed[] = {
     // Start-up: the loader and libc's thread and rseq registration.
     CJS_SYSCALL(brk),
@@ -259,6 +298,14 @@ constexpr NamedSyscall kFallbackEnosys[] = {
     CJS_SYSCALL(pidfd_send_signal),
 };
 
+constexpr NamedSyscall kSocket = CJS_SYSCALL(socket);
+constexpr NamedSyscall kSocketpair = CJS_SYSCALL(socketpair);
+constexpr NamedSyscall kClone = CJS_SYSCALL(clone);
+constexpr NamedSyscall kIoctl = CJS_SYSCALL(ioctl);
+constexpr NamedSyscall kPersonality = CJS_SYSCALL(personality);
+constexpr NamedSyscall kExecve = CJS_SYSCALL(execve);
+constexpr NamedSyscall kExecveat = CJS_SYSCALL(execveat);
+
 #undef CJS_SYSCALL
 
 // clone() flags that create namespaces; a clone with any of them is refused.
@@ -276,42 +323,76 @@ constexpr scmp_datum_t kAllowedIoctls[] = {
     0x5450,  // FIONCLEX
     0x5451,  // FIOCLEX
 };
+// x86_64 and aarch64 both use the generic tty ioctl numbers.
+static_assert(TCGETS == 0x5401 && TIOCGWINSZ == 0x5413 && FIONREAD == 0x541B && FIONBIO == 0x5421 &&
+              FIONCLEX == 0x5450 && FIOCLEX == 0x5451);
 
 void add_rules(Filter& f) {
   const std::uint32_t allow = SCMP_ACT_ALLOW;
   const std::uint32_t eacces = SCMP_ACT_ERRNO(EACCES);
 
-  for (const NamedSyscall& s : kAllowed) f.add(allow, s.nr, s.name);
-  for (const NamedSyscall& s : kFallbackEnosys) f.add(SCMP_ACT_ERRNO(ENOSYS), s.nr, s.name);
+  for (const NamedSyscall& s : kAllowed) f.add(allow, s);
+  for (const NamedSyscall& s : kFallbackEnosys) f.add(SCMP_ACT_ERRNO(ENOSYS), s);
 
   // Sockets: AF_UNIX only (the whole 64-bit argument must be AF_UNIX, so
   // junk in the upper half is refused too). EACCES is what AppArmor gave.
-  f.add(allow, __NR_socket, SCMP_A0(SCMP_CMP_EQ, AF_UNIX), "socket");
-  f.add(eacces, __NR_socket, SCMP_A0(SCMP_CMP_NE, AF_UNIX), "socket");
-  f.add(allow, __NR_socketpair, SCMP_A0(SCMP_CMP_EQ, AF_UNIX), "socketpair");
-  f.add(eacces, __NR_socketpair, SCMP_A0(SCMP_CMP_NE, AF_UNIX), "socketpair");
+  f.add(allow, kSocket, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+  f.add(eacces, kSocket, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+  f.add(allow, kSocketpair, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+  f.add(eacces, kSocketpair, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
 
-  // fork() and threads; a clone with any namespace flag falls to EPERM.
-  f.add(allow, __NR_clone, SCMP_A0(SCMP_CMP_MASKED_EQ, kNamespaceFlags, 0), "clone");
+  // fork() and threads; a clone with any namespace flag falls to EPERM. The
+  // flags are the first argument on both architectures.
+  f.add(allow, kClone, SCMP_A0(SCMP_CMP_MASKED_EQ, kNamespaceFlags, 0));
 
   for (scmp_datum_t request : kAllowedIoctls) {
-    f.add(allow, __NR_ioctl, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, request), "ioctl");
+    f.add(allow, kIoctl, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, request));
   }
 
   // personality(): only 0 (PER_LINUX) and 0xffffffff (query), of the 32
   // bits the kernel reads.
-  f.add(allow, __NR_personality, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, 0), "personality");
-  f.add(allow, __NR_personality, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, 0xffffffffU),
-        "personality");
+  f.add(allow, kPersonality, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, 0));
+  f.add(allow, kPersonality, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, 0xffffffffU));
 
   // Exec: only execveat(kInterpreterExecFd, "", ..., AT_EMPTY_PATH). Which
   // file that descriptor may run is Landlock's job (EXECUTE is granted on the
   // interpreter only). Every other exec reads EACCES, as under AppArmor.
-  f.add(eacces, __NR_execve, "execve");
-  f.add(allow, __NR_execveat, SCMP_A0(SCMP_CMP_EQ, kInterpreterExecFd),
-        SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH), "execveat");
-  f.add(eacces, __NR_execveat, SCMP_A0(SCMP_CMP_NE, kInterpreterExecFd), "execveat fd");
-  f.add(eacces, __NR_execveat, SCMP_A4(SCMP_CMP_NE, AT_EMPTY_PATH), "execveat flags");
+  f.add(eacces, kExecve);
+  f.add(allow, kExecveat, SCMP_A0(SCMP_CMP_EQ, kInterpreterExecFd),
+        SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+  f.add(eacces, kExecveat, SCMP_A0(SCMP_CMP_NE, kInterpreterExecFd));
+  f.add(eacces, kExecveat, SCMP_A4(SCMP_CMP_NE, AT_EMPTY_PATH));
+}
+
+// Every rule, for the filter's architecture.
+void build_filter(Filter& f) {
+  // Any other ABI would bypass rules keyed on this one's syscall numbers
+  // (x86_64: i386 int 0x80 and x32; aarch64: AArch32 compat): kill the
+  // whole process.
+  Filter::check(seccomp_attr_set(f.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+                "bad-arch action");
+  add_rules(f);
+}
+
+void check_arch(std::uint32_t arch) {
+  if (arch != kSeccompArchX86_64 && arch != kSeccompArchAarch64) {
+    throw std::invalid_argument("seccomp: the policy is written for x86_64 and aarch64 only");
+  }
+}
+
+// The program opens with "load seccomp_data.arch; if it is not `arch`, kill
+// the process", which is what stops every other ABI (i386 and AArch32 calls
+// carry their own arch value). Checked like the x32 test below.
+bool has_arch_check(const std::vector<sock_filter>& prog, std::uint32_t arch) {
+  constexpr std::uint32_t kArchOffset = 4;  // offsetof(struct seccomp_data, arch)
+  if (prog.size() < 2) return false;
+  const sock_filter& load = prog[0];
+  const sock_filter& test = prog[1];
+  if (load.code != (BPF_LD | BPF_W | BPF_ABS) || load.k != kArchOffset) return false;
+  if (test.code != (BPF_JMP | BPF_JEQ | BPF_K) || test.k != arch) return false;
+  const std::size_t mismatch = 2 + static_cast<std::size_t>(test.jf);
+  return mismatch < prog.size() && prog[mismatch].code == (BPF_RET | BPF_K) &&
+         prog[mismatch].k == SECCOMP_RET_KILL_PROCESS;
 }
 
 // libseccomp 2.5.4 emits, for an x86_64-only filter, "nr >= 0x40000000 and
@@ -325,23 +406,21 @@ bool has_x32_check(const std::vector<sock_filter>& prog) {
   return false;
 }
 
-std::vector<sock_filter> export_bpf(const Filter& f) {
+// What libseccomp's export function writes to a descriptor (a memfd), read
+// back whole.
+std::string export_to_memory(const std::function<int(int)>& write_to) {
   int fd = memfd_create("cjs-seccomp", MFD_CLOEXEC);
   if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
-  std::vector<sock_filter> prog;
+  std::string data;
   try {
-    Filter::check(seccomp_export_bpf(f.get(), fd), "export");
+    Filter::check(write_to(fd), "export");
     struct stat st;
     if (fstat(fd, &st) != 0) throw std::runtime_error("seccomp: fstat of the export failed");
     auto size = static_cast<std::size_t>(st.st_size);
-    if (size == 0 || size % sizeof(sock_filter) != 0) {
-      throw std::runtime_error("seccomp: exported program has a bad size");
-    }
-    prog.resize(size / sizeof(sock_filter));
-    auto* out = reinterpret_cast<char*>(prog.data());
+    data.resize(size);
     std::size_t done = 0;
     while (done < size) {
-      ssize_t n = pread(fd, out + done, size - done, static_cast<off_t>(done));
+      ssize_t n = pread(fd, data.data() + done, size - done, static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) throw std::runtime_error("seccomp: reading the export failed");
       done += static_cast<std::size_t>(n);
@@ -351,26 +430,55 @@ std::vector<sock_filter> export_bpf(const Filter& f) {
     throw;
   }
   close(fd);
+  return data;
+}
+
+std::vector<sock_filter> export_bpf(const Filter& f) {
+  const std::string data =
+      export_to_memory([&f](int fd) { return seccomp_export_bpf(f.get(), fd); });
+  if (data.empty() || data.size() % sizeof(sock_filter) != 0) {
+    throw std::runtime_error("seccomp: exported program has a bad size");
+  }
+  std::vector<sock_filter> prog(data.size() / sizeof(sock_filter));
+  std::memcpy(prog.data(), data.data(), data.size());
   return prog;
 }
 
 }  // namespace
 
-SeccompProgram build_sandbox_seccomp() {
-  Filter f;
-  // Any other ABI (i386 int 0x80, x32) would bypass rules keyed on x86_64
-  // syscall numbers: kill the whole process.
-  Filter::check(seccomp_attr_set(f.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
-                "bad-arch action");
-  add_rules(f);
+SeccompProgram build_sandbox_seccomp() { return build_sandbox_seccomp(kSeccompNativeArch); }
+
+SeccompProgram build_sandbox_seccomp(std::uint32_t arch) {
+  check_arch(arch);
+  Filter f(arch);
+  build_filter(f);
   SeccompProgram program{export_bpf(f)};
   if (program.instructions.size() > BPF_MAXINSNS) {
     throw std::runtime_error("seccomp: program exceeds BPF_MAXINSNS");
   }
-  if (!has_x32_check(program.instructions)) {
+  if (!has_arch_check(program.instructions, arch)) {
+    throw std::runtime_error("seccomp: libseccomp did not emit the architecture check");
+  }
+  // x32 calls carry x86_64's arch value, so they need a check of their own;
+  // aarch64 has no such second ABI under its arch value.
+  if (arch == kSeccompArchX86_64 && !has_x32_check(program.instructions)) {
     throw std::runtime_error("seccomp: libseccomp did not emit the x32 syscall check");
   }
   return program;
+}
+
+std::string describe_sandbox_seccomp(std::uint32_t arch) {
+  check_arch(arch);
+  Filter f(arch);
+  build_filter(f);
+  return export_to_memory([&f](int fd) { return seccomp_export_pfc(f.get(), fd); });
+}
+
+std::vector<std::string> sandbox_seccomp_absent_syscalls(std::uint32_t arch) {
+  check_arch(arch);
+  Filter f(arch);
+  build_filter(f);
+  return f.absent();
 }
 
 int apply_seccomp(const SeccompProgram& program) {
