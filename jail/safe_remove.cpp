@@ -86,7 +86,8 @@ bool remove_tree_nofollow(int parent_fd, const std::string& name, std::string& e
       if (child < 0 && errno == EACCES) {
         // Safe to name it again: it was just seen as a directory (not a
         // symlink) and nothing that could swap it is alive any more.
-        (void)fchmodat(fd, subdir.c_str(), S_IRWXU, 0);
+        // A failure shows in the openat below.
+        [[maybe_unused]] const int chmod_status = fchmodat(fd, subdir.c_str(), S_IRWXU, 0);
         child = openat(fd, subdir.c_str(), kDirOpenFlags);
       }
       if (child < 0) {

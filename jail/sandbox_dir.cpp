@@ -171,8 +171,9 @@ void SandboxDir::stamp_now() {
 
 bool SandboxDir::remove(std::string& error) {
   if (removed_) return true;
-  // Make the top directory writable again so its entries can be unlinked.
-  (void)fchmodat(root_fd_, name_.c_str(), 0755, 0);
+  // Make the top directory writable again so its entries can be unlinked
+  // (a failure shows as an entry remove_tree_nofollow cannot remove).
+  [[maybe_unused]] const int chmod_status = fchmodat(root_fd_, name_.c_str(), 0755, 0);
   removed_ = remove_tree_nofollow(root_fd_, name_, error);
   return removed_;
 }

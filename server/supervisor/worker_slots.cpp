@@ -19,7 +19,10 @@ namespace cjs::server {
 long WorkerSlots::max_requests_with_jitter(const Config& settings) {
   if (settings.max_requests == 0) return 0;
   unsigned int r = 0;
-  if (settings.max_requests_jitter > 0) getrandom(&r, sizeof r, 0);
+  // Without randomness (a failed getrandom) there is no jitter.
+  if (settings.max_requests_jitter > 0 &&
+      getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+    r = 0;
   return settings.max_requests +
          (settings.max_requests_jitter > 0 ? r % (settings.max_requests_jitter + 1) : 0);
 }

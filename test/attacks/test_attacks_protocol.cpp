@@ -18,7 +18,9 @@ TEST_CASE("41: a NUL byte in the code fails cleanly", "[attack][protocol]") {
         normalize_sandbox_dir(emsg(out)) ==
         R"(Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):)"
         R"(\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict))"
-        R"(\nValueError: source code string cannot contain null bytes\n' with status code: 1)");
+        R"(\n)" +
+            cjs::test::exec_call_carets() + cjs::test::null_bytes_exception() +
+            R"(: source code string cannot contain null bytes\n' with status code: 1)");
   }
   SECTION("NUL inside strings of the code and of the globals") {
     Outcome out = run(executor, "s = 'a\\x00b'\nt = n + '\\x00'\n", R"({"n": "x\u0000y"})");
@@ -104,17 +106,29 @@ TEST_CASE("44: deeply nested JSON globals work or fail cleanly", "[attack][proto
     cjs::PayloadCheck refused =
         cjs::check_payload(R"({"code": "x = 1", "globals_dict": {"d": )" + nested(999) + "}}", {});
     CHECK_FALSE(refused.payload.has_value());
-    // It passes the service's check, then the sandbox's own json.load hits
+    // It passes the service's check, then the sandbox's own json hits
     // Python's recursion limit: a clean error, the input globals echoed.
+    // CPython 3.11 fails in json.load; 3.13 decodes it and fails in
+    // json.dump, after part of the output (the wrapper's stdout) was written.
+    // (3.12, not run here, gave C code its own recursion limit: it is taken
+    // to behave as 3.13 does.)
     Outcome out = run(executor, "x = 1\n", R"({"d": )" + nested(998) + "}");
     CHECK(global(out.body(), "d") == nested(998));
     CHECK(global(out.body(), "x") == "<absent>");
-    CHECK_THAT(
-        emsg(out),
-        Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
-            Catch::EndsWith(
-                R"(\nRecursionError: maximum recursion depth exceeded while )"
-                R"(decoding a JSON array from a unicode string\n' with status code: 1)"));
+    if (cjs::test::sandbox_python_minor() < 12) {
+      CHECK_THAT(
+          emsg(out),
+          Catch::StartsWith("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback") &&
+              Catch::EndsWith(
+                  R"(\nRecursionError: maximum recursion depth exceeded while )"
+                  R"(decoding a JSON array from a unicode string\n' with status code: 1)"));
+    } else {
+      CHECK_THAT(emsg(out),
+                 Catch::StartsWith("Couldn't execute jailed code: stdout: b'{\"d\": [[[") &&
+                     Catch::Contains("in dump\\n") &&
+                     Catch::EndsWith(R"(\nRecursionError: maximum recursion depth exceeded\n' )"
+                                     R"(with status code: 1)"));
+    }
   }
   SECTION("900 levels work") {
     Outcome out = run(executor, "x = 1\n", R"({"d": )" + nested(900) + "}");

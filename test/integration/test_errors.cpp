@@ -34,13 +34,20 @@ TEST_CASE("the api.md 3.2 traceback example, byte for byte", "[integration][erro
       "print(\"hi\", file=sys.stderr)\n"
       "1/0",
       R"({"x": 16})");
+  // (CPython 3.13 adds carets under the exec line: cjs::test::exec_call_carets().)
   CHECK(
       normalized_emsg(exec.body()) ==
-      R"(Couldn't execute jailed code: stdout: b'', stderr: b'hi\nTraceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict)\n  File "<string>", line 3, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)");
+      R"(Couldn't execute jailed code: stdout: b'', stderr: b'hi\nTraceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line 19, in <module>\n    exec(code, g_dict)\n)" +
+          cjs::test::exec_call_carets() +
+          R"(  File "<string>", line 3, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)");
   // The whole body: input globals, then the emsg (JSON-escaped).
+  std::string carets_in_json = cjs::test::exec_call_carets();  // its "\n" escaped once more
+  if (!carets_in_json.empty()) carets_in_json.insert(carets_in_json.size() - 2, "\\");
   CHECK(
       normalize_sandbox_dir(exec.body()) ==
-      R"({"globals_dict":{"x":16},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'hi\\nTraceback (most recent call last):\\n  File \"/tmp/codejail-XXXXXXXX/jailed_code\", line 19, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 3, in <module>\\nZeroDivisionError: division by zero\\n' with status code: 1"})");
+      R"({"globals_dict":{"x":16},"emsg":"Couldn't execute jailed code: stdout: b'', stderr: b'hi\\nTraceback (most recent call last):\\n  File \"/tmp/codejail-XXXXXXXX/jailed_code\", line 19, in <module>\\n    exec(code, g_dict)\\n)" +
+          carets_in_json +
+          R"(  File \"<string>\", line 3, in <module>\\nZeroDivisionError: division by zero\\n' with status code: 1"})");
   CHECK_FALSE(exec.report.success());
   CHECK(exec.report.telemetry_status == "executed.error");
   REQUIRE(exec.report.sandbox_status.has_value());
@@ -49,7 +56,8 @@ TEST_CASE("the api.md 3.2 traceback example, byte for byte", "[integration][erro
 
 TEST_CASE("the exec line is 19, plus one per python_path entry", "[integration][errors]") {
   const std::string tail =
-      R"(, in <module>\n    exec(code, g_dict)\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)";
+      R"(, in <module>\n    exec(code, g_dict)\n)" + cjs::test::exec_call_carets() +
+      R"(  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n' with status code: 1)";
   const std::string head =
       R"(Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):\n  File "/tmp/codejail-XXXXXXXX/jailed_code", line )";
   SECTION("no python_path") { CHECK(normalized_emsg(run("1/0")) == head + "19" + tail); }

@@ -13,11 +13,13 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
+#include "common/config.h"
 #include "common/json_parse.h"
 #include "common/json_render.h"
 
@@ -289,6 +291,28 @@ std::string text_of_forked_child(const std::function<std::string()>& produce) {
   close(fds[0]);
   wait_child_code(pid);
   return text;
+}
+
+int sandbox_python_minor() {
+  static const int minor = [] {
+    const std::string command =
+        Config{}.python_bin + " -E -B -c 'import sys; print(sys.version_info[1])' 2>/dev/null";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return 0;
+    int value = 0;
+    if (std::fscanf(pipe, "%d", &value) != 1) value = 0;
+    pclose(pipe);
+    return value;
+  }();
+  return minor;
+}
+
+std::string exec_call_carets() {
+  return sandbox_python_minor() >= 13 ? R"(    ~~~~^^^^^^^^^^^^^^\n)" : "";
+}
+
+std::string null_bytes_exception() {
+  return sandbox_python_minor() >= 12 ? "SyntaxError" : "ValueError";
 }
 
 }  // namespace cjs::test

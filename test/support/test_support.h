@@ -96,4 +96,16 @@ int wait_child_code(pid_t pid);
 // take with it). "" when `produce` threw or the child died first.
 std::string text_of_forked_child(const std::function<std::string()>& produce);
 
+// The few texts CPython words differently between versions (Debian 12 has
+// 3.11, Debian 13 has 3.13), for the default config's sandbox interpreter.
+// Its minor version (3.<minor>); 0 when it cannot be run.
+int sandbox_python_minor();
+// What a traceback prints under the "exec(code, g_dict)" line, as an emsg
+// spells it (a backslash and n for the newline): 3.13 marks the call with
+// carets, 3.11 prints nothing.
+std::string exec_call_carets();
+// The exception compile() raises for a NUL in the source: "ValueError"
+// before 3.12, "SyntaxError" since.
+std::string null_bytes_exception();
+
 }  // namespace cjs::test

@@ -14,8 +14,8 @@
 
 namespace {
 
-using Catch::Matchers::Contains;
-using Catch::Matchers::StartsWith;
+using Catch::Contains;
+using Catch::StartsWith;
 using cjs::Config;
 using cjs::ConfigError;
 
